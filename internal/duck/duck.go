@@ -1,0 +1,174 @@
+// Package duck opens DuckDB sessions sized for the machine or pod, and quotes
+// identifiers and literals for the SQL the worker generates.
+package duck
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+)
+
+// Options size a DuckDB session. Zero values pick defaults that fit the cgroup.
+type Options struct {
+	// MemoryLimit is a DuckDB size such as "2GB"; default 60% of the memory limit.
+	MemoryLimit string
+	// Threads defaults to the CPU quota.
+	Threads int
+	// TempDir is where DuckDB spills; default a folder under the OS temp dir.
+	TempDir string
+}
+
+// Session is one DuckDB connection (temp tables live per connection).
+type Session struct {
+	DB   *sql.DB
+	Conn *sql.Conn
+}
+
+// Open starts an in-memory DuckDB with the given limits.
+func Open(ctx context.Context, o Options) (*Session, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	s := &Session{DB: db, Conn: conn}
+	mem := o.MemoryLimit
+	if mem == "" {
+		mem = DefaultMemoryLimit()
+	}
+	threads := o.Threads
+	if threads <= 0 {
+		threads = DefaultThreads()
+	}
+	stmts := []string{
+		"SET memory_limit = " + Str(mem),
+		"SET threads = " + strconv.Itoa(threads),
+		"SET TimeZone = 'UTC'",
+	}
+	if o.TempDir != "" {
+		stmts = append(stmts, "SET temp_directory = "+Str(o.TempDir))
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("configure duckdb (%s): %w", q, err)
+		}
+	}
+	return s, nil
+}
+
+// Close ends the session.
+func (s *Session) Close() error {
+	s.Conn.Close()
+	return s.DB.Close()
+}
+
+// Exec runs statements in order.
+func (s *Session) Exec(ctx context.Context, stmts ...string) error {
+	for _, q := range stmts {
+		if _, err := s.Conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Int runs a query returning one integer.
+func (s *Session) Int(ctx context.Context, q string) (int64, error) {
+	var n sql.NullInt64
+	if err := s.Conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return 0, err
+	}
+	return n.Int64, nil
+}
+
+// Ident quotes an identifier for DuckDB (and BigQuery-compatible SQL).
+func Ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// Str quotes a string literal.
+func Str(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// StrList renders a SQL list of string literals: ['a', 'b'].
+func StrList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = Str(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// DefaultMemoryLimit is 60% of the cgroup memory limit, or of physical memory.
+func DefaultMemoryLimit() string {
+	limit := cgroupMemory()
+	if limit <= 0 {
+		limit = physicalMemory()
+	}
+	if limit <= 0 {
+		return "2GB"
+	}
+	return strconv.FormatInt(limit*6/10/(1<<20), 10) + "MB"
+}
+
+// DefaultThreads is the CPU quota of the cgroup, or the CPU count.
+func DefaultThreads() int {
+	if b, err := os.ReadFile("/sys/fs/cgroup/cpu.max"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) == 2 && f[0] != "max" {
+			quota, e1 := strconv.ParseFloat(f[0], 64)
+			period, e2 := strconv.ParseFloat(f[1], 64)
+			if e1 == nil && e2 == nil && period > 0 {
+				if n := int(quota/period + 0.999); n >= 1 {
+					return min(n, runtime.NumCPU())
+				}
+			}
+		}
+	}
+	return runtime.NumCPU()
+}
+
+func cgroupMemory() int64 {
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "max" {
+			return 0
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err == nil && n > 0 && n < 1<<50 {
+			return n
+		}
+	}
+	return 0
+}
+
+func physicalMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 1 {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				if err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,234 @@
+package lake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"time"
+)
+
+// maxCASAttempts bounds compare-and-swap retries against concurrent publishers.
+const maxCASAttempts = 20
+
+// CommitRequest names one staged partition to commit.
+type CommitRequest struct {
+	Layer, Table, Key, Value, RunID string
+	SpecSHA256                      string
+	Now                             time.Time
+	// Step, when set, is called before each step of the protocol with its name;
+	// crash-safety tests pause or kill the process there.
+	Step func(name string)
+}
+
+// CommitResult says what a commit did.
+type CommitResult struct {
+	// Manifest is the partition manifest now in place (paths relative to the partition).
+	Manifest *Manifest
+	// ManifestPath is the commit point's lake path.
+	ManifestPath string
+	// AlreadyCommitted is true when the run was the partition's commit already.
+	AlreadyCommitted bool
+	// PreviousRunID is the run the partition pointed at before, if any.
+	PreviousRunID string
+}
+
+// Commit publishes a partition staged under _staging/<run>/ (DESIGN section 3):
+// copy the files into the immutable run folder and write its manifest there
+// (create-only), swap the partition _MANIFEST.json by compare-and-swap (the commit
+// point), then update the table pointer. Every step is safe to repeat, so a publish
+// that crashed anywhere is completed by running it again.
+func Commit(ctx context.Context, l Lake, req CommitRequest) (CommitResult, error) {
+	step := req.Step
+	if step == nil {
+		step = func(string) {}
+	}
+	partDir := PartitionDir(req.Layer, req.Table, req.Key, req.Value)
+	stageDir := StagingDir(req.RunID, req.Layer, req.Table, req.Key, req.Value)
+	runDir := RunDir(partDir, req.RunID)
+	res := CommitResult{ManifestPath: path.Join(partDir, ManifestFile)}
+
+	step("read-staged")
+	staged, _, err := ReadManifest(ctx, l, path.Join(stageDir, ManifestFile))
+	if err != nil {
+		if errors.Is(err, ErrNotExist) {
+			// Nothing staged: the run may have been committed and its staging cleaned.
+			cur, _, cerr := ReadManifest(ctx, l, res.ManifestPath)
+			if cerr == nil && cur.RunID == req.RunID {
+				res.Manifest, res.AlreadyCommitted = cur, true
+				return res, nil
+			}
+			return res, fmt.Errorf("nothing staged for run %s at %s: %w", req.RunID, stageDir, err)
+		}
+		return res, err
+	}
+
+	for _, f := range staged.Files {
+		step("copy " + f.Path)
+		dst := path.Join(runDir, f.Path)
+		info, err := l.Copy(ctx, path.Join(stageDir, f.Path), dst, Precondition{DoesNotExist: true})
+		if errors.Is(err, ErrPrecondition) {
+			// A repeated publish: the file must be the one staged.
+			info, err = l.Stat(ctx, dst)
+		}
+		if err != nil {
+			return res, fmt.Errorf("copy %s into %s: %w", f.Path, runDir, err)
+		}
+		if info.CRC32C != f.CRC32C || info.Size != f.Bytes {
+			return res, fmt.Errorf("committed file %s differs from the staged one (crc32c %s, staged %s)", dst, info.CRC32C, f.CRC32C)
+		}
+	}
+
+	step("write-run-manifest")
+	runManifest := *staged
+	runManifest.Layer = req.Layer
+	runManifest.RunID = req.RunID
+	runManifest.CommittedAt = req.Now.UTC().Format(time.RFC3339Nano)
+	runManifest.SpecSHA256 = req.SpecSHA256
+	runManifestPath := path.Join(runDir, ManifestFile)
+	if _, err := WriteBytes(ctx, l, runManifestPath, EncodeJSON(&runManifest), Precondition{DoesNotExist: true}); err != nil {
+		if !errors.Is(err, ErrPrecondition) {
+			return res, err
+		}
+		existing, _, rerr := ReadManifest(ctx, l, runManifestPath)
+		if rerr != nil {
+			return res, rerr
+		}
+		runManifest = *existing
+	}
+
+	commitPoint := runManifest
+	commitPoint.Files = make([]File, len(runManifest.Files))
+	for i, f := range runManifest.Files {
+		f.Path = path.Join("run="+req.RunID, f.Path)
+		commitPoint.Files[i] = f
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt == maxCASAttempts {
+			return res, fmt.Errorf("commit %s: gave up after %d concurrent updates", res.ManifestPath, attempt)
+		}
+		step("read-commit-point")
+		cur, gen, err := ReadManifest(ctx, l, res.ManifestPath)
+		pre := Precondition{GenerationMatch: gen}
+		switch {
+		case errors.Is(err, ErrNotExist):
+			pre = Precondition{DoesNotExist: true}
+		case err != nil:
+			return res, err
+		case cur.RunID == req.RunID:
+			res.Manifest, res.AlreadyCommitted = cur, true
+		default:
+			res.PreviousRunID = cur.RunID
+		}
+		if res.AlreadyCommitted {
+			break
+		}
+		step("swap-commit-point")
+		_, err = WriteBytes(ctx, l, res.ManifestPath, EncodeJSON(&commitPoint), pre)
+		if errors.Is(err, ErrPrecondition) {
+			continue // another publisher won this round: re-read and retry
+		}
+		if err != nil {
+			return res, err
+		}
+		res.Manifest = &commitPoint
+		break
+	}
+
+	step("update-pointer")
+	if err := updatePointer(ctx, l, req, res.Manifest); err != nil {
+		return res, err
+	}
+	step("done")
+	return res, nil
+}
+
+// updatePointer moves <layer>/<table>/_latest.json by compare-and-swap.
+func updatePointer(ctx context.Context, l Lake, req CommitRequest, m *Manifest) error {
+	p := path.Join(TableDir(req.Layer, req.Table), LatestFile)
+	part := map[string]string{req.Key: req.Value}
+	for attempt := 0; attempt < maxCASAttempts; attempt++ {
+		cur, gen, err := ReadPointer(ctx, l, p)
+		pre := Precondition{GenerationMatch: gen}
+		if errors.Is(err, ErrNotExist) {
+			cur, pre = nil, Precondition{DoesNotExist: true}
+		} else if err != nil {
+			return err
+		}
+		next := Pointer{Version: ManifestVersion, Layer: req.Layer, Table: req.Table}
+		if cur != nil {
+			next = *cur
+		}
+		if cur == nil || cur.Partition[req.Key] <= req.Value {
+			next.Partition = part
+			next.RunID = m.RunID
+			next.Manifest = path.Join(PartitionDir(req.Layer, req.Table, req.Key, req.Value), ManifestFile)
+		}
+		next.LastCommit = &CommitRecord{Partition: part, RunID: m.RunID, CommittedAt: m.CommittedAt}
+		if cur != nil && cur.LastCommit != nil && cur.LastCommit.RunID == m.RunID &&
+			cur.LastCommit.Partition[req.Key] == req.Value && next.RunID == cur.RunID {
+			return nil // already up to date (a repeated publish)
+		}
+		next.UpdatedAt = req.Now.UTC().Format(time.RFC3339Nano)
+		_, err = WriteBytes(ctx, l, p, EncodeJSON(&next), pre)
+		if errors.Is(err, ErrPrecondition) {
+			continue
+		}
+		return err
+	}
+	return fmt.Errorf("update %s: gave up after %d concurrent updates", p, maxCASAttempts)
+}
+
+// ReadPointer reads a table pointer and its generation.
+func ReadPointer(ctx context.Context, l Lake, p string) (*Pointer, int64, error) {
+	info, err := l.Stat(ctx, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := ReadAll(ctx, l, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	var ptr Pointer
+	if err := json.Unmarshal(b, &ptr); err != nil {
+		return nil, 0, fmt.Errorf("parse pointer %s: %w", p, err)
+	}
+	return &ptr, info.Generation, nil
+}
+
+// Partition is a committed (or staged) partition resolved through its manifest.
+type Partition struct {
+	Manifest *Manifest
+	// Dir is the folder the manifest's paths are relative to.
+	Dir string
+}
+
+// FilePaths are the lake paths of the partition's files.
+func (p *Partition) FilePaths() []string {
+	out := make([]string, len(p.Manifest.Files))
+	for i, f := range p.Manifest.Files {
+		out[i] = path.Join(p.Dir, f.Path)
+	}
+	return out
+}
+
+// ReadCommitted resolves a committed partition through its commit point.
+func ReadCommitted(ctx context.Context, l Lake, layer, table, key, value string) (*Partition, error) {
+	dir := PartitionDir(layer, table, key, value)
+	m, _, err := ReadManifest(ctx, l, path.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	return &Partition{Manifest: m, Dir: dir}, nil
+}
+
+// ReadStaged resolves a partition staged by a run.
+func ReadStaged(ctx context.Context, l Lake, runID, layer, table, key, value string) (*Partition, error) {
+	dir := StagingDir(runID, layer, table, key, value)
+	m, _, err := ReadManifest(ctx, l, path.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	return &Partition{Manifest: m, Dir: dir}, nil
+}

@@ -1,0 +1,43 @@
+// Package tasks holds what every task kind shares: the environment a task runs in.
+// Each task kind lives in its own package (bronze, silver, publish, generate, ...)
+// with an Options struct and a Run function; tasks never read flags, env or globals.
+package tasks
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+)
+
+// Env is what a task may use: the spec, the lake, a logger, the run id and a clock.
+type Env struct {
+	Spec  *spec.Spec
+	Lake  lake.Lake
+	Log   *slog.Logger
+	RunID string
+	// Now is the clock; tests set it.
+	Now func() time.Time
+	// Duck sizes DuckDB sessions.
+	Duck duck.Options
+	// WorkDir holds a task's local scratch files; default the OS temp dir.
+	WorkDir string
+	// Version is the worker's version, recorded in audits.
+	Version string
+}
+
+// Clock returns Env.Now, defaulting to time.Now.
+func (e *Env) Clock() time.Time {
+	if e.Now == nil {
+		return time.Now().UTC()
+	}
+	return e.Now().UTC()
+}
+
+// TempDir returns a fresh scratch folder under WorkDir; the caller removes it.
+func (e *Env) TempDir(pattern string) (string, error) {
+	return os.MkdirTemp(e.WorkDir, pattern)
+}
