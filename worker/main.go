@@ -1,12 +1,17 @@
+// Command worker runs every task of the medallion lakehouse pipeline and
+// generates its Airflow DAGs from the same specs.
 package main
 
 import (
-	_ "github.com/duckdb/duckdb-go/v2"
-	_ "github.com/lmittmann/tint"
-	_ "github.com/parquet-go/parquet-go"
-	_ "github.com/rogpeppe/go-internal/testscript"
-	_ "github.com/urfave/cli/v2"
-	_ "gopkg.in/yaml.v3"
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
-func main() {}
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,31 @@
+# The two commands that matter: `make demo` and `make test` (see README.md).
+GO      ?= go
+BIN     := bin/worker
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+DEMO_LAKE ?= ./lake/demo
+
+.PHONY: build demo test test-go lint bench clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./worker
+
+# Generates a small shop data set with bad rows in it and runs the pipeline on it.
+demo: build
+	$(BIN) --lake $(DEMO_LAKE) demo
+
+# Every test: unit tests, CLI script tests and end-to-end pipeline tests.
+test: build lint
+	$(GO) test -count=1 -timeout 30m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Performance at the reference scale (DESIGN section 8): rows/s and peak RSS.
+bench: build
+	./tests/bench.sh
+
+clean:
+	rm -rf bin lake

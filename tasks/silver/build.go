@@ -1,0 +1,334 @@
+// Package silver builds and validates base-silver tables on DuckDB: type casting,
+// cleaning, deduplication, PK/FK validation, and a quarantine that keeps every
+// rejected row with its reason (DESIGN section 3).
+package silver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// Task names, as audits and reports record them.
+const (
+	TaskBuild    = "silver.build"
+	TaskValidate = "silver.validate"
+)
+
+// Options select the table and partition to build or validate.
+type Options struct {
+	Table     string
+	Partition string
+}
+
+// resolve checks the options against the spec.
+func resolve(env *tasks.Env, o Options) (*spec.SilverTable, *spec.BronzeTable, error) {
+	t, ok := env.Spec.SilverTable(o.Table)
+	if !ok {
+		return nil, nil, fail.Usage(fmt.Errorf("silver table %q is not in spec %s", o.Table, env.Spec.File))
+	}
+	if _, err := lake.ParseDate(o.Partition); err != nil {
+		return nil, nil, fail.Usage(fmt.Errorf("silver %s: %w", o.Table, err))
+	}
+	b, ok := env.Spec.BronzeTable(t.Source)
+	if !ok {
+		return nil, nil, fail.Usage(fmt.Errorf("silver %s: source bronze table %q is not in the spec", o.Table, t.Source))
+	}
+	return t, b, nil
+}
+
+// Build stages partition D of a silver table and its quarantine under
+// _staging/<run_id>/ and writes the build audit. Nothing is committed: publish does
+// that once silver validate has passed.
+func Build(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) {
+	t, b, err := resolve(env, o)
+	if err != nil {
+		return nil, err
+	}
+	log := env.Log.With("task", TaskBuild, "table", t.Name, "partition", o.Partition, "run_id", env.RunID)
+	rec := &audit.Record{RunID: env.RunID, Task: TaskBuild, Table: t.Name, Partition: o.Partition,
+		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
+	started := env.Clock()
+	err = build(ctx, env, t, b, o.Partition, rec, log)
+	finish(ctx, env, rec, started, err, log)
+	if err != nil {
+		return rec, err
+	}
+	log.Info("silver build staged", "rows_in", rec.RowsIn, "rows_out", rec.RowsOut,
+		"rows_quarantined", rec.RowsQuarantined, "rows_deduplicated", rec.RowsDeduplicated, "duration_ms", rec.DurationMS)
+	return rec, nil
+}
+
+// finish completes and writes an audit; a failed write is logged, not fatal to the
+// caller's error (which is the more useful one).
+func finish(ctx context.Context, env *tasks.Env, rec *audit.Record, started time.Time, err error, log interface {
+	Error(string, ...any)
+}) {
+	end := env.Clock()
+	rec.StartedAt = started.Format(time.RFC3339Nano)
+	rec.FinishedAt = end.Format(time.RFC3339Nano)
+	rec.DurationMS = end.Sub(started).Milliseconds()
+	rec.PeakRSSBytes = audit.PeakRSS()
+	rec.Status = audit.StatusSuccess
+	rec.ExitCode = fail.Code(err)
+	if err != nil {
+		rec.Status = audit.StatusFailed
+		rec.Error = err.Error()
+	}
+	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
+		log.Error("audit not written", "err", werr)
+	}
+}
+
+func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.BronzeTable, d string, rec *audit.Record, log interface {
+	Info(string, ...any)
+}) error {
+	l := env.Lake
+	silverDir := lake.StagingDir(env.RunID, lake.Silver, t.Name, t.Key(), d)
+	quarDir := lake.StagingDir(env.RunID, lake.Quarantine, t.Name, t.Key(), d)
+	// A rebuild must never leave an earlier attempt's manifest next to new files.
+	for _, dir := range []string{silverDir, quarDir} {
+		if err := l.Delete(ctx, path.Join(dir, lake.ManifestFile)); err != nil {
+			return err
+		}
+	}
+
+	src, err := lake.ReadCommitted(ctx, l, lake.Bronze, b.Name, env.Spec.BronzeKey(), d)
+	if err != nil {
+		if errors.Is(err, lake.ErrNotExist) {
+			return fail.Data(fmt.Errorf("silver %s partition %s: bronze manifest %s not found (has upstream delivered it?)",
+				t.Name, d, path.Join(lake.PartitionDir(lake.Bronze, b.Name, env.Spec.BronzeKey(), d), lake.ManifestFile)))
+		}
+		return fail.Data(fmt.Errorf("silver %s partition %s: %w", t.Name, d, err))
+	}
+	work, err := env.TempDir("silver-" + t.Name + "-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	locals, err := lake.Localize(ctx, l, src.FilePaths(), work)
+	if err != nil {
+		return err
+	}
+	files := make([]sourceFile, len(locals))
+	for i, f := range src.Manifest.Files {
+		files[i] = sourceFile{Local: locals[i], Name: f.Path}
+		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(src.Dir, f.Path)), Rows: f.Rows})
+	}
+
+	s, err := duck.Open(ctx, withTemp(env.Duck, work))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	fkTables := make([]string, len(t.ForeignKeys))
+	for i, fk := range t.ForeignKeys {
+		fkTables[i] = fmt.Sprintf("fkkeys%d", i)
+		if err := loadParentKeys(ctx, env, s, t, fk, d, fkTables[i], work); err != nil {
+			return err
+		}
+	}
+
+	p := plan{table: t, bronze: b}
+	if err := s.Exec(ctx, p.classify(files, fkTables)); err != nil {
+		return fail.Data(fmt.Errorf("silver %s partition %s: read bronze: %w", t.Name, d, err))
+	}
+	if err := s.Exec(ctx, p.dedup()...); err != nil {
+		return fmt.Errorf("silver %s partition %s: deduplicate: %w", t.Name, d, err)
+	}
+	if err := s.Exec(ctx, p.outcome()); err != nil {
+		return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
+	}
+	if err := countOutcome(ctx, s, rec); err != nil {
+		return fmt.Errorf("silver %s partition %s: count: %w", t.Name, d, err)
+	}
+	if rec.RowsIn != rec.RowsOut+rec.RowsQuarantined+rec.RowsDeduplicated {
+		return fmt.Errorf("silver %s partition %s: conservation broken: rows_in %d != out %d + quarantined %d + deduplicated %d",
+			t.Name, d, rec.RowsIn, rec.RowsOut, rec.RowsQuarantined, rec.RowsDeduplicated)
+	}
+
+	silverSchema := schemaOf(t.Columns)
+	if _, ok := t.Column(t.Key()); !ok {
+		silverSchema = append(silverSchema, lake.Field{Name: t.Key(), Type: "DATE"})
+	}
+	quarSchema := append(schemaOf(b.Columns),
+		lake.Field{Name: "_reject_reason", Type: "VARCHAR"}, lake.Field{Name: "_run_id", Type: "VARCHAR"},
+		lake.Field{Name: colFile, Type: "VARCHAR"}, lake.Field{Name: colRow, Type: "BIGINT"})
+
+	outputs := []struct {
+		dir, table string
+		query      string
+		rows       int64
+		schema     []lake.Field
+	}{
+		{quarDir, t.Name, p.quarantineSelect(env.RunID), rec.RowsQuarantined, quarSchema},
+		{silverDir, t.Name, p.silverSelect(d), rec.RowsOut, silverSchema},
+	}
+	for _, out := range outputs {
+		local := filepath.Join(work, "out-"+layerOf(out.dir)+".parquet")
+		q := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", out.query, duck.Str(local))
+		if err := s.Exec(ctx, q); err != nil {
+			return fmt.Errorf("silver %s partition %s: write %s: %w", t.Name, d, out.dir, err)
+		}
+		info, err := lake.Upload(ctx, l, local, path.Join(out.dir, "part-00000.parquet"), lake.Precondition{})
+		if err != nil {
+			return err
+		}
+		m := lake.Manifest{Version: lake.ManifestVersion, Table: out.table, Layer: layerOf(out.dir),
+			Partition: map[string]string{t.Key(): d}, RowCount: out.rows, Schema: out.schema,
+			Files: []lake.File{{Path: "part-00000.parquet", Rows: out.rows, Bytes: info.Size, CRC32C: info.CRC32C}}}
+		mp := path.Join(out.dir, lake.ManifestFile)
+		if _, err := lake.WriteBytes(ctx, l, mp, lake.EncodeJSON(&m), lake.Precondition{}); err != nil {
+			return err
+		}
+		rec.Outputs = append(rec.Outputs, audit.IO{URI: l.URI(mp), Rows: out.rows})
+	}
+	return nil
+}
+
+// countOutcome fills the audit's row counts and the quarantine reasons.
+func countOutcome(ctx context.Context, s *duck.Session, rec *audit.Record) error {
+	rows, err := s.Conn.QueryContext(ctx, `SELECT coalesce(_final_reason, CASE WHEN _deduplicated THEN '~dedup' ELSE '~out' END) AS k, count(*)
+FROM outcome GROUP BY k ORDER BY k`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	rec.Reasons = map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		rec.RowsIn += n
+		switch k {
+		case "~dedup":
+			rec.RowsDeduplicated += n
+		case "~out":
+			rec.RowsOut += n
+		default:
+			rec.RowsQuarantined += n
+			rec.Reasons[k] = n
+		}
+	}
+	return rows.Err()
+}
+
+// loadParentKeys creates a temp table of the distinct parent keys an FK may refer to.
+func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spec.SilverTable, fk spec.ForeignKey, d, name, work string) error {
+	parent, ok := env.Spec.SilverTable(fk.ParentTable())
+	if !ok {
+		return fail.Usage(fmt.Errorf("silver %s: foreign key %s references unknown table %s", t.Name, fk.Column, fk.References))
+	}
+	col, _ := t.Column(fk.Column)
+	parts, err := ParentPartitions(ctx, env, parent, d)
+	if err != nil {
+		return err
+	}
+	var paths []string
+	for _, p := range parts {
+		paths = append(paths, p.FilePaths()...)
+	}
+	if len(paths) == 0 {
+		return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (%s %s)", name, fkKey, col.Type))
+	}
+	locals, err := lake.Localize(ctx, env.Lake, paths, work)
+	if err != nil {
+		return err
+	}
+	return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT TRY_CAST(%s AS %s) AS %s FROM read_parquet(%s) WHERE %s IS NOT NULL",
+		name, duck.Ident(fk.ParentColumn()), col.Type, fkKey, duck.StrList(locals), duck.Ident(fk.ParentColumn())))
+}
+
+// ParentPartitions are the partitions of a parent table that a foreign key of
+// partition D is checked against: every committed partition up to and including D,
+// with partition D replaced by the one this run staged once its gate has passed
+// (so a DAG that publishes after all gates still sees today's parents).
+func ParentPartitions(ctx context.Context, env *tasks.Env, parent *spec.SilverTable, d string) ([]*lake.Partition, error) {
+	vals, err := lake.CommittedPartitions(ctx, env.Lake, lake.Silver, parent.Name, parent.Key())
+	if err != nil {
+		return nil, err
+	}
+	staged, err := stagedPassed(ctx, env, parent, d)
+	if err != nil {
+		return nil, err
+	}
+	var out []*lake.Partition
+	for _, v := range vals {
+		if v > d || (v == d && staged != nil) {
+			continue
+		}
+		p, err := lake.ReadCommitted(ctx, env.Lake, lake.Silver, parent.Name, parent.Key(), v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if staged != nil {
+		out = append(out, staged)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
+	return out, nil
+}
+
+// stagedPassed returns the parent's partition D staged by this run if its silver
+// gate passed, else nil.
+func stagedPassed(ctx context.Context, env *tasks.Env, parent *spec.SilverTable, d string) (*lake.Partition, error) {
+	b, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(d, env.RunID, TaskValidate, parent.Name))
+	if errors.Is(err, lake.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r audit.Report
+	if err := json.Unmarshal(b, &r); err != nil || r.Status == audit.Fail {
+		return nil, nil
+	}
+	p, err := lake.ReadStaged(ctx, env.Lake, env.RunID, lake.Silver, parent.Name, parent.Key(), d)
+	if errors.Is(err, lake.ErrNotExist) {
+		return nil, nil
+	}
+	return p, err
+}
+
+func schemaOf(cols []spec.Column) []lake.Field {
+	out := make([]lake.Field, len(cols))
+	for i, c := range cols {
+		out[i] = lake.Field{Name: c.Name, Type: c.Type}
+	}
+	return out
+}
+
+func layerOf(stagingDir string) string {
+	// _staging/<run>/<layer>/...
+	parts := strings.SplitN(stagingDir, "/", 4)
+	if len(parts) >= 3 {
+		return parts[2]
+	}
+	return ""
+}
+
+func withTemp(o duck.Options, work string) duck.Options {
+	if o.TempDir == "" {
+		o.TempDir = filepath.Join(work, "duckdb-tmp")
+	}
+	return o
+}

@@ -1,0 +1,246 @@
+package silver
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/spec"
+)
+
+// Internal column names of the classification table. Spec identifiers cannot
+// start with "__", so they never collide with a spec column.
+const (
+	colFile   = "_source_file"
+	colRow    = "_source_row"
+	colReason = "_reason"
+	rawPrefix = "__raw__"
+	srcPrefix = "__src__"
+	fkKey     = "__fk_key"
+)
+
+// sourceFile is one bronze file to read, with the name recorded in quarantine.
+type sourceFile struct {
+	Local string // path DuckDB reads
+	Name  string // path relative to the bronze partition (part-00000.parquet)
+}
+
+// plan renders the SQL of one silver build. It is pure, so tests can read it.
+type plan struct {
+	table  *spec.SilverTable
+	bronze *spec.BronzeTable
+}
+
+// classify creates the temp table "classified": one row per bronze row with the raw
+// values, the typed silver columns and the first row-rule or FK reason (NULL if the
+// row passes). fkTables[i] is the temp table of parent keys for foreign key i.
+func (p plan) classify(files []sourceFile, fkTables []string) string {
+	var scans []string
+	for _, f := range files {
+		cols := make([]string, 0, len(p.bronze.Columns))
+		for _, c := range p.bronze.Columns {
+			cols = append(cols, duck.Ident(c.Name))
+		}
+		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true)",
+			duck.Str(f.Name), colFile, colRow, strings.Join(cols, ", "), duck.Str(f.Local)))
+	}
+	if len(scans) == 0 {
+		// No files: an empty source with the bronze columns, typed as the spec says.
+		cols := []string{"NULL::VARCHAR AS " + colFile, "NULL::BIGINT AS " + colRow}
+		for _, c := range p.bronze.Columns {
+			cols = append(cols, fmt.Sprintf("NULL::%s AS %s", c.Type, duck.Ident(c.Name)))
+		}
+		scans = append(scans, "SELECT "+strings.Join(cols, ", ")+" WHERE false")
+	}
+
+	// cleaned: raw values kept as __raw__<c>; bronze names carry cleaned values
+	// (VARCHAR trimmed, '' -> NULL), so exprs and casts see clean input.
+	cleaned := []string{colFile, colRow}
+	for _, c := range p.bronze.Columns {
+		id := duck.Ident(c.Name)
+		cleaned = append(cleaned, id+" AS "+duck.Ident(rawPrefix+c.Name))
+		if isText(c.Type) {
+			cleaned = append(cleaned, fmt.Sprintf("NULLIF(trim(%s), '') AS %s", id, id))
+		} else {
+			cleaned = append(cleaned, id)
+		}
+	}
+
+	// typed: silver columns by name, plus the cleaned source of same-named columns.
+	typed := []string{colFile, colRow}
+	for _, c := range p.bronze.Columns {
+		typed = append(typed, duck.Ident(rawPrefix+c.Name))
+	}
+	for _, c := range p.table.Columns {
+		if _, ok := p.bronze.Column(c.Name); ok {
+			typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
+		}
+	}
+	for _, c := range p.table.Columns {
+		typed = append(typed, p.typedExpr(c)+" AS "+duck.Ident(c.Name))
+	}
+
+	var q strings.Builder
+	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT t.*, %s AS %s\nFROM (SELECT %s\n  FROM (SELECT %s\n    FROM (%s))) AS t",
+		p.reasonCase(), colReason, strings.Join(typed, ", "), strings.Join(cleaned, ", "), strings.Join(scans, "\n    UNION ALL "))
+	for i, fk := range p.table.ForeignKeys {
+		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON t.%s = fk%d.%s", fkTables[i], i, duck.Ident(fk.Column), i, fkKey)
+	}
+	return q.String()
+}
+
+// typedExpr is the column's expr, or a TRY_CAST of its cleaned bronze value.
+func (p plan) typedExpr(c spec.Column) string {
+	if c.Expr != "" {
+		return fmt.Sprintf("TRY_CAST((%s) AS %s)", c.Expr, c.Type)
+	}
+	b, _ := p.bronze.Column(c.Name)
+	if b != nil && strings.EqualFold(b.Type, c.Type) {
+		return duck.Ident(c.Name)
+	}
+	return fmt.Sprintf("TRY_CAST(%s AS %s)", duck.Ident(c.Name), c.Type)
+}
+
+// reasonCase renders the rule order of DESIGN section 3: pk_null, cast_failed,
+// not_null, accepted_values, check (each in column order), then fk_orphan.
+func (p plan) reasonCase() string {
+	var whens []string
+	var pkNull []string
+	for _, k := range p.table.PrimaryKey {
+		if _, ok := p.bronze.Column(k); ok {
+			pkNull = append(pkNull, "t."+duck.Ident(srcPrefix+k)+" IS NULL")
+		} else {
+			pkNull = append(pkNull, "t."+duck.Ident(k)+" IS NULL")
+		}
+	}
+	whens = append(whens, fmt.Sprintf("WHEN %s THEN 'pk_null'", strings.Join(pkNull, " OR ")))
+	for _, c := range p.table.Columns {
+		if _, ok := p.bronze.Column(c.Name); ok {
+			whens = append(whens, fmt.Sprintf("WHEN t.%s IS NOT NULL AND t.%s IS NULL THEN %s",
+				duck.Ident(srcPrefix+c.Name), duck.Ident(c.Name), duck.Str("cast_failed:"+c.Name)))
+		}
+	}
+	for _, c := range p.table.Columns {
+		if c.NotNull {
+			whens = append(whens, fmt.Sprintf("WHEN t.%s IS NULL THEN %s", duck.Ident(c.Name), duck.Str("not_null:"+c.Name)))
+		}
+	}
+	for _, c := range p.table.Columns {
+		if len(c.AcceptedValues) > 0 {
+			vals := make([]string, len(c.AcceptedValues))
+			for i, v := range c.AcceptedValues {
+				vals[i] = fmt.Sprintf("TRY_CAST(%s AS %s)", duck.Str(v), c.Type)
+			}
+			whens = append(whens, fmt.Sprintf("WHEN t.%s IS NOT NULL AND t.%s NOT IN (%s) THEN %s",
+				duck.Ident(c.Name), duck.Ident(c.Name), strings.Join(vals, ", "), duck.Str("accepted_values:"+c.Name)))
+		}
+	}
+	for _, c := range p.table.Columns {
+		if c.Check != "" {
+			// A check that evaluates to NULL passes, as SQL CHECK constraints do.
+			whens = append(whens, fmt.Sprintf("WHEN NOT coalesce((%s), true) THEN %s", c.Check, duck.Str("check:"+c.Name)))
+		}
+	}
+	for i, fk := range p.table.ForeignKeys {
+		whens = append(whens, fmt.Sprintf("WHEN t.%s IS NOT NULL AND fk%d.%s IS NULL THEN %s",
+			duck.Ident(fk.Column), i, fkKey, duck.Str("fk_orphan:"+fk.Column)))
+	}
+	return "CASE " + strings.Join(whens, " ") + " END"
+}
+
+// pkCols renders the primary key columns, optionally qualified.
+func (p plan) pkCols(qual string) []string {
+	out := make([]string, len(p.table.PrimaryKey))
+	for i, k := range p.table.PrimaryKey {
+		out[i] = qual + duck.Ident(k)
+	}
+	return out
+}
+
+// dedup creates dupkeys (keys occurring more than once among surviving rows) and,
+// with a dedup policy, losers (every row of those keys but the first by order_by,
+// ties broken by source file and row number). Only duplicated keys are ranked.
+func (p plan) dedup() []string {
+	pk := strings.Join(p.pkCols(""), ", ")
+	stmts := []string{fmt.Sprintf("CREATE TEMP TABLE dupkeys AS SELECT %s FROM classified WHERE %s IS NULL GROUP BY ALL HAVING count(*) > 1",
+		pk, colReason)}
+	if p.table.Dedup == nil {
+		stmts = append(stmts, fmt.Sprintf("CREATE TEMP TABLE losers AS SELECT NULL::VARCHAR AS %s, NULL::BIGINT AS %s WHERE false", colFile, colRow))
+		return stmts
+	}
+	order := make([]string, 0, len(p.table.Dedup.OrderBy)+2)
+	for _, term := range p.table.Dedup.OrderBy {
+		order = append(order, orderTerm(term))
+	}
+	order = append(order, "c."+colFile, "c."+colRow)
+	stmts = append(stmts, fmt.Sprintf(`CREATE TEMP TABLE losers AS SELECT %s, %s FROM (
+  SELECT c.%s, c.%s, row_number() OVER (PARTITION BY %s ORDER BY %s) AS rn
+  FROM classified c SEMI JOIN dupkeys d ON %s
+  WHERE c.%s IS NULL) WHERE rn > 1`,
+		colFile, colRow, colFile, colRow, strings.Join(p.pkCols("c."), ", "), strings.Join(order, ", "),
+		p.pkJoin("c.", "d."), colReason))
+	return stmts
+}
+
+// outcome is a view giving every classified row its final reason (NULL: reaches
+// silver) and whether it was deduplicated.
+func (p plan) outcome() string {
+	dupReason := "NULL"
+	if p.table.Dedup == nil {
+		dupReason = "CASE WHEN d." + duck.Ident(p.table.PrimaryKey[0]) + " IS NOT NULL THEN 'pk_duplicate' END"
+	}
+	return fmt.Sprintf(`CREATE TEMP VIEW outcome AS SELECT c.*,
+  coalesce(c.%s, %s) AS _final_reason,
+  (l.%s IS NOT NULL) AS _deduplicated
+FROM classified c
+LEFT JOIN dupkeys d ON c.%s IS NULL AND %s
+LEFT JOIN losers l ON c.%s = l.%s AND c.%s = l.%s`,
+		colReason, dupReason, colRow, colReason, p.pkJoin("c.", "d."), colFile, colFile, colRow, colRow)
+}
+
+func (p plan) pkJoin(a, b string) string {
+	var conds []string
+	for _, k := range p.table.PrimaryKey {
+		conds = append(conds, a+duck.Ident(k)+" = "+b+duck.Ident(k))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// silverSelect selects the silver rows in source order, with the partition column.
+func (p plan) silverSelect(partition string) string {
+	cols := make([]string, 0, len(p.table.Columns)+1)
+	for _, c := range p.table.Columns {
+		cols = append(cols, duck.Ident(c.Name))
+	}
+	if _, ok := p.table.Column(p.table.Key()); !ok {
+		cols = append(cols, fmt.Sprintf("DATE %s AS %s", duck.Str(partition), duck.Ident(p.table.Key())))
+	}
+	return fmt.Sprintf("SELECT %s FROM outcome WHERE _final_reason IS NULL AND NOT _deduplicated ORDER BY %s, %s",
+		strings.Join(cols, ", "), colFile, colRow)
+}
+
+// quarantineSelect selects rejected rows: raw bronze values, reason, run and origin.
+func (p plan) quarantineSelect(runID string) string {
+	cols := make([]string, 0, len(p.bronze.Columns)+4)
+	for _, c := range p.bronze.Columns {
+		cols = append(cols, duck.Ident(rawPrefix+c.Name)+" AS "+duck.Ident(c.Name))
+	}
+	cols = append(cols, "_final_reason AS _reject_reason", duck.Str(runID)+" AS _run_id", colFile, colRow)
+	return fmt.Sprintf("SELECT %s FROM outcome WHERE _final_reason IS NOT NULL ORDER BY %s, %s",
+		strings.Join(cols, ", "), colFile, colRow)
+}
+
+// orderTerm renders "col [asc|desc]" with NULLs last.
+func orderTerm(term string) string {
+	f := strings.Fields(term)
+	dir := "ASC"
+	if len(f) > 1 && strings.EqualFold(f[1], "desc") {
+		dir = "DESC"
+	}
+	return "c." + duck.Ident(f[0]) + " " + dir + " NULLS LAST"
+}
+
+func isText(t string) bool {
+	u := strings.ToUpper(strings.TrimSpace(t))
+	return u == "VARCHAR" || u == "TEXT" || u == "STRING"
+}

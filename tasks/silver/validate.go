@@ -1,0 +1,252 @@
+package silver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// sampleKeys is how many failing keys a check shows.
+const sampleKeys = 5
+
+// Validate is the silver gate: it audits what this run's build staged for the
+// partition (conservation, file integrity, PK uniqueness, FK integrity, quarantine
+// rate and row loss against the spec's thresholds) and writes the report. A breach
+// returns a data error (exit 3); publish refuses a partition whose gate failed.
+func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *audit.Report, error) {
+	t, _, err := resolve(env, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := env.Log.With("task", TaskValidate, "table", t.Name, "partition", o.Partition, "run_id", env.RunID)
+	rec := &audit.Record{RunID: env.RunID, Task: TaskValidate, Table: t.Name, Partition: o.Partition,
+		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
+	rep := &audit.Report{RunID: env.RunID, Task: TaskValidate, Table: t.Name, Partition: o.Partition}
+	started := env.Clock()
+
+	err = validate(ctx, env, t, o.Partition, rec, rep)
+	rep.Finish(env.Clock())
+	if err == nil && rep.Status == audit.Fail {
+		err = fail.Data(fmt.Errorf("silver validate %s partition %s: %s", t.Name, o.Partition, strings.Join(rep.FailedMessages(), "; ")))
+	}
+	if uri, werr := audit.WriteReport(ctx, env.Lake, rep); werr != nil {
+		log.Error("report not written", "err", werr)
+		if err == nil {
+			err = werr
+		}
+	} else {
+		rec.Report = uri
+	}
+	finish(ctx, env, rec, started, err, log)
+	for _, c := range rep.Checks {
+		if c.Status == audit.Warn {
+			log.Warn("silver check warns", "check", c.Name, "message", c.Message)
+		}
+	}
+	if err != nil {
+		return rec, rep, err
+	}
+	log.Info("silver gate passed", "checks", len(rep.Checks), "rows_out", rec.RowsOut)
+	return rec, rep, nil
+}
+
+func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string, rec *audit.Record, rep *audit.Report) error {
+	l := env.Lake
+	silverPart, err := lake.ReadStaged(ctx, l, env.RunID, lake.Silver, t.Name, t.Key(), d)
+	if err != nil {
+		rep.Add(audit.Check{Name: "staged", Status: audit.Fail, Observed: "missing",
+			Message: fmt.Sprintf("nothing staged by run %s (run silver build first): %v", env.RunID, err)})
+		return nil
+	}
+	quarPart, err := lake.ReadStaged(ctx, l, env.RunID, lake.Quarantine, t.Name, t.Key(), d)
+	if err != nil {
+		rep.Add(audit.Check{Name: "staged", Status: audit.Fail, Observed: "quarantine missing",
+			Message: fmt.Sprintf("quarantine of run %s not staged: %v", env.RunID, err)})
+		return nil
+	}
+	rep.Add(audit.Check{Name: "staged", Status: audit.Pass, Observed: "present", Message: "silver and quarantine staged"})
+
+	var build audit.Record
+	b, err := lake.ReadAll(ctx, l, audit.AuditPath(d, env.RunID, TaskBuild, t.Name))
+	if err == nil {
+		err = json.Unmarshal(b, &build)
+	}
+	if err != nil || build.Status != audit.StatusSuccess {
+		rep.Add(audit.Check{Name: "build_audit", Status: audit.Fail, Observed: build.Status,
+			Message: fmt.Sprintf("no successful build audit for run %s", env.RunID)})
+		return nil
+	}
+	rec.RowsIn, rec.RowsOut = build.RowsIn, build.RowsOut
+	rec.RowsQuarantined, rec.RowsDeduplicated = build.RowsQuarantined, build.RowsDeduplicated
+	for _, f := range silverPart.FilePaths() {
+		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(f)})
+	}
+
+	conserved := build.RowsIn == build.RowsOut+build.RowsQuarantined+build.RowsDeduplicated &&
+		silverPart.Manifest.RowCount == build.RowsOut && quarPart.Manifest.RowCount == build.RowsQuarantined
+	rep.Add(check("conservation", conserved,
+		fmt.Sprintf("in=%d out=%d quarantined=%d deduplicated=%d", build.RowsIn, build.RowsOut, build.RowsQuarantined, build.RowsDeduplicated),
+		"rows_in == rows_out + rows_quarantined + rows_deduplicated",
+		fmt.Sprintf("rows_in %d, rows_out %d (staged %d), quarantined %d (staged %d), deduplicated %d",
+			build.RowsIn, build.RowsOut, silverPart.Manifest.RowCount, build.RowsQuarantined, quarPart.Manifest.RowCount, build.RowsDeduplicated)))
+
+	var bad []string
+	for _, part := range []*lake.Partition{silverPart, quarPart} {
+		for _, f := range part.Manifest.Files {
+			p := path.Join(part.Dir, f.Path)
+			info, err := l.Stat(ctx, p)
+			if err != nil || info.Size != f.Bytes || info.CRC32C != f.CRC32C {
+				bad = append(bad, p)
+			}
+		}
+	}
+	rep.Add(check("files_intact", len(bad) == 0, len(bad), 0, describe(bad, "staged files missing or changed: ")))
+	if len(bad) > 0 {
+		return nil
+	}
+
+	work, err := env.TempDir("silver-validate-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	s, err := duck.Open(ctx, withTemp(env.Duck, work))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	locals, err := lake.Localize(ctx, l, silverPart.FilePaths(), work)
+	if err != nil {
+		return err
+	}
+	if err := s.Exec(ctx, "CREATE TEMP VIEW staged AS SELECT * FROM read_parquet("+duck.StrList(locals)+")"); err != nil {
+		return fmt.Errorf("silver validate %s partition %s: read staged files: %w", t.Name, d, err)
+	}
+	n, err := s.Int(ctx, "SELECT count(*) FROM staged")
+	if err != nil {
+		return err
+	}
+	rep.Add(check("row_count", n == silverPart.Manifest.RowCount, n, silverPart.Manifest.RowCount,
+		fmt.Sprintf("files hold %d rows, manifest says %d", n, silverPart.Manifest.RowCount)))
+
+	pk := make([]string, len(t.PrimaryKey))
+	for i, k := range t.PrimaryKey {
+		pk[i] = duck.Ident(k)
+	}
+	keyExpr := "concat_ws('|', " + strings.Join(pk, ", ") + ")"
+	nullKeys, err := s.Int(ctx, fmt.Sprintf("SELECT count(*) FROM staged WHERE %s IS NULL", strings.Join(pk, " IS NULL OR ")))
+	if err != nil {
+		return err
+	}
+	rep.Add(check("pk_not_null", nullKeys == 0, nullKeys, 0, fmt.Sprintf("%d rows with a NULL primary key", nullKeys)))
+	dups, err := sample(ctx, s, fmt.Sprintf("SELECT %s FROM staged GROUP BY ALL HAVING count(*) > 1", keyExpr))
+	if err != nil {
+		return err
+	}
+	c := check("pk_unique", len(dups.keys) == 0, dups.total, 0, fmt.Sprintf("%d primary keys occur more than once", dups.total))
+	c.SampleKeys = dups.keys
+	rep.Add(c)
+
+	for i, fk := range t.ForeignKeys {
+		name := fmt.Sprintf("fkkeys%d", i)
+		if err := loadParentKeys(ctx, env, s, t, fk, d, name, work); err != nil {
+			return err
+		}
+		orphans, err := sample(ctx, s, fmt.Sprintf("SELECT DISTINCT CAST(s.%s AS VARCHAR) FROM staged s ANTI JOIN %s p ON s.%s = p.%s WHERE s.%s IS NOT NULL",
+			duck.Ident(fk.Column), name, duck.Ident(fk.Column), fkKey, duck.Ident(fk.Column)))
+		if err != nil {
+			return err
+		}
+		c := check("fk_integrity:"+fk.Column, orphans.total == 0, orphans.total, 0,
+			fmt.Sprintf("%d values of %s not found in %s", orphans.total, fk.Column, fk.References))
+		c.SampleKeys = orphans.keys
+		rep.Add(c)
+	}
+
+	rate, loss := 0.0, 0.0
+	if build.RowsIn > 0 {
+		rate = float64(build.RowsQuarantined) / float64(build.RowsIn)
+		loss = 1 - float64(build.RowsOut)/float64(build.RowsIn)
+	}
+	rep.Add(threshold("quarantine_rate", rate, t.Thresholds.MaxQuarantineRate))
+	rep.Add(threshold("row_loss", loss, t.Thresholds.MaxRowLoss))
+	return nil
+}
+
+type sampled struct {
+	total int64
+	keys  []string
+}
+
+// sample counts a query's rows and keeps the first few (as text) for the report.
+func sample(ctx context.Context, s *duck.Session, q string) (sampled, error) {
+	var out sampled
+	n, err := s.Int(ctx, "SELECT count(*) FROM ("+q+")")
+	if err != nil {
+		return out, err
+	}
+	out.total = n
+	if n == 0 {
+		return out, nil
+	}
+	rows, err := s.Conn.QueryContext(ctx, fmt.Sprintf("SELECT * FROM (%s) ORDER BY 1 LIMIT %d", q, sampleKeys))
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k *string
+		if err := rows.Scan(&k); err != nil {
+			return out, err
+		}
+		if k != nil {
+			out.keys = append(out.keys, *k)
+		}
+	}
+	return out, rows.Err()
+}
+
+func check(name string, ok bool, observed, threshold any, msg string) audit.Check {
+	c := audit.Check{Name: name, Status: audit.Pass, Observed: observed, Threshold: threshold, Message: "ok"}
+	if !ok {
+		c.Status, c.Message = audit.Fail, msg
+	}
+	return c
+}
+
+func threshold(name string, observed float64, max *float64) audit.Check {
+	c := audit.Check{Name: name, Status: audit.Pass, Observed: round(observed)}
+	if max == nil {
+		c.Message = "no threshold in the spec"
+		return c
+	}
+	c.Threshold = *max
+	c.Message = fmt.Sprintf("%.4f <= %.4f", observed, *max)
+	if observed > *max {
+		c.Status = audit.Fail
+		c.Message = fmt.Sprintf("%.4f exceeds the spec's maximum %.4f", observed, *max)
+	}
+	return c
+}
+
+func round(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }
+
+func describe(items []string, prefix string) string {
+	if len(items) == 0 {
+		return "ok"
+	}
+	if len(items) > sampleKeys {
+		return prefix + strings.Join(items[:sampleKeys], ", ") + fmt.Sprintf(" (and %d more)", len(items)-sampleKeys)
+	}
+	return prefix + strings.Join(items, ", ")
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/logx"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/specs"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// run is the whole program: it builds the CLI on the given streams, runs it, prints
+// a failure as one line on stderr and returns the exit code (DESIGN section 5).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	app := newApp(g)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return fail.OK
+	}
+	code := fail.Code(err)
+	if !g.actionStarted {
+		// urfave/cli rejected the command line (unknown flag, missing required flag).
+		code = fail.BadUsage
+	}
+	var specErrs spec.Errors
+	switch {
+	case errors.As(err, &specErrs):
+		for _, e := range specErrs {
+			fmt.Fprintln(stderr, e.Error())
+		}
+		fmt.Fprintf(stderr, "worker: the spec has %d error(s)\n", len(specErrs))
+	default:
+		fmt.Fprintf(stderr, "worker: %s\n", oneLine(err.Error()))
+	}
+	return code
+}
+
+// oneLine keeps a failure on one line for log scrapers and people alike.
+func oneLine(s string) string { return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ") }
+
+// globals carries what the global flags configure to the commands.
+type globals struct {
+	stdout, stderr io.Writer
+	log            *slog.Logger
+	terminal       bool
+	// actionStarted tells a command's own failure from a command-line error.
+	actionStarted bool
+}
+
+func newApp(g *globals) *cli.App {
+	app := &cli.App{
+		Name:           "worker",
+		Usage:          "run the tasks of the spec-driven medallion lakehouse pipeline",
+		Version:        version,
+		Writer:         g.stdout,
+		ErrWriter:      g.stderr,
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in run
+		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
+			return fail.Usage(err)
+		},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "specs", EnvVars: []string{"WORKER_SPECS"}, Usage: "spec folder (pipeline.yaml + sql/); default: the embedded reference specs"},
+			&cli.StringFlag{Name: "lake", EnvVars: []string{"WORKER_LAKE"}, Value: "./lake", Usage: "lake root: a local directory or gs://bucket/prefix"},
+			&cli.StringFlag{Name: "run-id", EnvVars: []string{"WORKER_RUN_ID"}, Usage: "run id (default: generated); other characters than [A-Za-z0-9_.-] become _"},
+			&cli.StringFlag{Name: "log-format", EnvVars: []string{"WORKER_LOG_FORMAT"}, Value: logx.Auto, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
+			&cli.StringFlag{Name: "memory-limit", EnvVars: []string{"WORKER_MEMORY_LIMIT"}, Usage: "DuckDB memory_limit, e.g. 2GB (default: 60% of the cgroup or machine memory)"},
+			&cli.IntFlag{Name: "threads", EnvVars: []string{"WORKER_THREADS"}, Usage: "DuckDB threads (default: the CPU quota)"},
+			&cli.StringFlag{Name: "work-dir", EnvVars: []string{"WORKER_WORK_DIR"}, Usage: "scratch folder for DuckDB spills and staged inputs (default: the OS temp dir)"},
+			&cli.StringFlag{Name: "now", EnvVars: []string{"WORKER_NOW"}, Usage: "pretend the time is this RFC 3339 instant (tests, replays)", Hidden: true},
+		},
+		Before: func(c *cli.Context) error {
+			g.terminal = logx.IsTerminal(g.stderr)
+			log, err := logx.New(g.stderr, logx.Options{Format: c.String("log-format"), Terminal: g.terminal})
+			if err != nil {
+				return fail.Usage(err)
+			}
+			g.log = log
+			return nil
+		},
+		Commands: []*cli.Command{
+			demoCommand(g),
+			runCommand(g),
+			generateCommand(g),
+			bronzeCommand(g),
+			silverCommand(g),
+			publishCommand(g),
+			specsCommand(g),
+		},
+	}
+	return app
+}
+
+// action wraps a command so run can tell its errors from command-line errors.
+func (g *globals) action(f func(*cli.Context) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		g.actionStarted = true
+		return f(c)
+	}
+}
+
+// loadSpec loads --specs, or the embedded reference spec.
+func loadSpec(c *cli.Context) (*spec.Spec, error) {
+	var s *spec.Spec
+	var err error
+	if dir := c.String("specs"); dir != "" {
+		if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+			return nil, fail.Usage(fmt.Errorf("--specs %s: not a spec folder", dir))
+		}
+		s, err = spec.Load(os.DirFS(dir), strings.TrimSuffix(dir, "/"))
+	} else {
+		s, err = spec.Load(specs.Shop(), specs.ShopDisplay)
+	}
+	if err != nil {
+		return nil, fail.Usage(err)
+	}
+	return s, nil
+}
+
+// env builds the task environment from the global flags.
+func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
+	s, err := loadSpec(c)
+	if err != nil {
+		return nil, err
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	if v := c.String("now"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, fail.Usage(fmt.Errorf("--now %q: want an RFC 3339 time such as 2026-11-21T03:00:00Z", v))
+		}
+		offset := time.Since(t)
+		now = func() time.Time { return time.Now().Add(-offset).UTC() }
+	}
+	runID := c.String("run-id")
+	if runID == "" {
+		runID = lake.NewRunID(now())
+	} else if lake.CheckRunID(runID) != nil {
+		safe := lake.SafeRunID(runID)
+		g.log.Info("run id made safe", "given", runID, "run_id", safe)
+		runID = safe
+	}
+	l, err := lake.Open(c.Context, c.String("lake"))
+	if err != nil {
+		return nil, fail.Usage(err)
+	}
+	if wd := c.String("work-dir"); wd != "" {
+		if err := os.MkdirAll(wd, 0o755); err != nil {
+			return nil, fmt.Errorf("--work-dir %s: %w", wd, err)
+		}
+	}
+	return &tasks.Env{
+		Spec:    s,
+		Lake:    l,
+		Log:     g.log,
+		RunID:   runID,
+		Now:     now,
+		Duck:    duck.Options{MemoryLimit: c.String("memory-limit"), Threads: c.Int("threads")},
+		WorkDir: c.String("work-dir"),
+		Version: version,
+	}, nil
+}
+
+// tablePartitionFlags are the flags most task commands share.
+func tablePartitionFlags(tableUsage string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "table", Required: true, Usage: tableUsage},
+		&cli.StringFlag{Name: "partition", Required: true, Usage: "partition date, YYYY-MM-DD"},
+	}
+}
+
+// usageErr is a usage error (exit 2) with a message.
+func usageErr(msg string) error { return fail.Usage(errors.New(msg)) }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shoplake/lakehouse/internal/spec"
+)
+
+func specsCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:  "specs",
+		Usage: "check and explain the pipeline spec",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "lint",
+				Usage: "report every problem of the spec at once, with file:line:col (exit 2 on errors)",
+				Action: g.action(func(c *cli.Context) error {
+					s, err := loadSpec(c)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(g.stdout, "%s: ok (pipeline %s: %d bronze, %d silver, %d dims, %d transforms, %d marts; sha256 %s)\n",
+						s.File, s.Pipeline, len(s.Bronze.Tables), len(s.BaseSilver.Tables), len(s.Dims),
+						len(s.Enriched.Transforms), len(s.Gold.Facts)+len(s.Gold.Dims), s.SHA256[:12])
+					return nil
+				}),
+			},
+			{
+				Name:  "graph",
+				Usage: "print the task graph the spec implies",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "format", Value: "text", Usage: "text, mermaid or json"}},
+				Action: g.action(func(c *cli.Context) error {
+					s, err := loadSpec(c)
+					if err != nil {
+						return err
+					}
+					gr := s.Graph()
+					switch c.String("format") {
+					case "text":
+						fmt.Fprint(g.stdout, gr.Text())
+					case "mermaid":
+						fmt.Fprint(g.stdout, gr.Mermaid())
+					case "json":
+						b, err := gr.JSON()
+						if err != nil {
+							return err
+						}
+						fmt.Fprintln(g.stdout, string(b))
+					default:
+						return usageErr(fmt.Sprintf("--format %q: want text, mermaid or json", c.String("format")))
+					}
+					return nil
+				}),
+			},
+			{
+				Name:  "schema",
+				Usage: "print the JSON Schema of the spec format (for editors)",
+				Action: g.action(func(c *cli.Context) error {
+					_, err := g.stdout.Write(spec.JSONSchema())
+					return err
+				}),
+			},
+		},
+	}
+}
