@@ -1,0 +1,439 @@
+package bronze
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// ImportOptions says what `worker bronze import` brings into which partition.
+type ImportOptions struct {
+	Table     string
+	Partition string
+	// Files are local paths: .csv (with a header row), .parquet, .ndjson/.jsonl
+	// (one JSON object a line) or .json; CSV and JSON files may end in .gz or .zst.
+	Files []string
+	// Source is recorded in the manifest; default DefaultSource.
+	Source string
+}
+
+// format is how an input file is read.
+type format int
+
+const (
+	formatCSV format = iota + 1
+	formatParquet
+	formatNDJSON
+	formatJSON
+)
+
+// formatOf detects an input's format by its extension.
+func formatOf(name string) (format, error) {
+	base := strings.ToLower(filepath.Base(name))
+	compressed := false
+	for _, z := range []string{".gz", ".zst"} {
+		if b, ok := strings.CutSuffix(base, z); ok {
+			base, compressed = b, true
+			break
+		}
+	}
+	switch ext := filepath.Ext(base); {
+	case ext == ".csv":
+		return formatCSV, nil
+	case ext == ".parquet" && !compressed:
+		return formatParquet, nil
+	case ext == ".ndjson" || ext == ".jsonl":
+		return formatNDJSON, nil
+	case ext == ".json":
+		return formatJSON, nil
+	}
+	return 0, fmt.Errorf("input file %s: unknown format (want .csv, .parquet, .ndjson, .jsonl or .json)", name)
+}
+
+// Import converts local files into a bronze partition: one Parquet file per input
+// (part-00000.parquet, ...) typed as the spec's bronze columns, then the partition's
+// _MANIFEST.json, written last and create-only, as the commit point. Bronze is
+// immutable: importing into a partition that has a manifest is a usage error unless
+// the files would be byte-identical, which is a no-op. On any failure no manifest is
+// written and the uploaded files are removed (best effort).
+func Import(ctx context.Context, env *tasks.Env, o ImportOptions) (*audit.Record, error) {
+	started := env.Clock()
+	rec := &audit.Record{
+		RunID: env.RunID, Task: ImportTask, Table: o.Table, Partition: o.Partition,
+		StartedAt: started.Format(time.RFC3339Nano), SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version,
+	}
+	tg, err := resolve(env, o.Table, o.Partition)
+	if err != nil {
+		// No audit: an unknown table or a bad partition cannot name an audit path.
+		finishRecord(env, rec, started, err)
+		return rec, err
+	}
+	log := env.Log.With("task", ImportTask, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
+	im := &importer{env: env, tg: tg, log: log, source: o.Source}
+	if im.source == "" {
+		im.source = DefaultSource
+	}
+	res, err := im.run(ctx, o.Files)
+	if err != nil {
+		err = fmt.Errorf("bronze import %s partition %s: %w", tg.table.Name, tg.value, err)
+		log.Error("bronze import failed", "error", oneLine(err.Error()))
+	} else {
+		rec.RowsIn, rec.RowsOut = res.rows, res.rows
+		for i, f := range res.files {
+			rec.Outputs = append(rec.Outputs, audit.IO{URI: env.Lake.URI(path.Join(tg.dir, f.Path)), Rows: f.Rows})
+			if i < len(res.inputs) {
+				rec.Inputs = append(rec.Inputs, audit.IO{URI: res.inputs[i], Rows: f.Rows})
+			}
+		}
+		if res.unchanged {
+			log.Info("bronze partition already holds these files: nothing to do", "rows", res.rows, "files", len(res.files))
+		} else {
+			log.Info("bronze partition imported", "rows", res.rows, "files", len(res.files), "manifest", env.Lake.URI(tg.manifestPath()))
+		}
+	}
+	finishRecord(env, rec, started, err)
+	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
+		if err != nil {
+			log.Error("bronze import audit not written", "error", werr)
+			return rec, err
+		}
+		return rec, werr
+	}
+	return rec, err
+}
+
+// finishRecord fills an audit's closing fields from a task's outcome.
+func finishRecord(env *tasks.Env, rec *audit.Record, started time.Time, err error) {
+	end := env.Clock()
+	rec.FinishedAt = end.Format(time.RFC3339Nano)
+	rec.DurationMS = end.Sub(started).Milliseconds()
+	rec.PeakRSSBytes = audit.PeakRSS()
+	rec.ExitCode = fail.Code(err)
+	switch {
+	case err == nil:
+		rec.Status = audit.StatusSuccess
+	case rec.ExitCode == fail.Nothing:
+		rec.Status = audit.StatusSkipped
+		rec.Error = oneLine(err.Error())
+	default:
+		rec.Status = audit.StatusFailed
+		rec.Error = oneLine(err.Error())
+	}
+}
+
+type importer struct {
+	env    *tasks.Env
+	tg     target
+	log    *slog.Logger
+	source string
+}
+
+type importResult struct {
+	rows   int64
+	files  []lake.File
+	inputs []string // input file URIs, in the order of files
+	// unchanged is true when the partition already held identical files.
+	unchanged bool
+}
+
+// input is one file to import.
+type input struct {
+	name   string // as given
+	abs    string
+	format format
+}
+
+func (im *importer) run(ctx context.Context, names []string) (importResult, error) {
+	var res importResult
+	if len(names) == 0 {
+		return res, fail.Usage(errors.New("no input files given"))
+	}
+	inputs := make([]input, len(names))
+	for i, n := range names {
+		f, err := formatOf(n)
+		if err != nil {
+			return res, fail.Usage(err)
+		}
+		st, err := os.Stat(n)
+		if errors.Is(err, fs.ErrNotExist) {
+			return res, fail.Usage(fmt.Errorf("input file %s does not exist", n))
+		}
+		if err != nil {
+			return res, fmt.Errorf("input file %s: %w", n, err)
+		}
+		if st.IsDir() {
+			return res, fail.Usage(fmt.Errorf("input file %s is a folder", n))
+		}
+		abs, err := filepath.Abs(n)
+		if err != nil {
+			return res, fmt.Errorf("input file %s: %w", n, err)
+		}
+		inputs[i] = input{name: n, abs: abs, format: f}
+	}
+
+	s, err := duck.Open(ctx, im.env.Duck)
+	if err != nil {
+		return res, err
+	}
+	defer s.Close()
+	tmp, err := im.env.TempDir("bronze-import-*")
+	if err != nil {
+		return res, fmt.Errorf("make scratch folder: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	types, err := specTypes(ctx, s, im.env, im.tg.table)
+	if err != nil {
+		return res, err
+	}
+
+	// Convert every input before touching the lake: a bad file leaves no trace.
+	locals := make([]string, len(inputs))
+	for i, in := range inputs {
+		name := fmt.Sprintf("part-%05d.parquet", i)
+		locals[i] = filepath.Join(tmp, name)
+		rows, err := im.convert(ctx, s, in, types, locals[i])
+		if err != nil {
+			return res, err
+		}
+		sum, size, err := fileCRC32C(locals[i])
+		if err != nil {
+			return res, fmt.Errorf("checksum %s: %w", locals[i], err)
+		}
+		res.files = append(res.files, lake.File{Path: name, Rows: rows, Bytes: size, CRC32C: sum})
+		res.inputs = append(res.inputs, fileURI(in.abs))
+		res.rows += rows
+	}
+
+	mp := im.tg.manifestPath()
+	if done, err := im.alreadyImported(ctx, res.files); err != nil || done {
+		res.unchanged = done
+		return res, err
+	}
+
+	m := lake.Manifest{
+		Version:     lake.ManifestVersion,
+		Table:       im.tg.table.Name,
+		Partition:   map[string]string{im.tg.key: im.tg.value},
+		RowCount:    res.rows,
+		Files:       res.files,
+		Source:      im.source,
+		ExtractedAt: im.env.Clock().Format(time.RFC3339),
+	}
+	for i, c := range im.tg.table.Columns {
+		m.Schema = append(m.Schema, lake.Field{Name: c.Name, Type: types[i]})
+	}
+
+	var written []string
+	cleanup := func() {
+		for _, p := range written {
+			if err := im.env.Lake.Delete(context.WithoutCancel(ctx), p); err != nil {
+				im.log.Warn("uploaded file not removed after a failed import", "path", p, "error", err)
+			}
+		}
+	}
+	for i, f := range res.files {
+		p := path.Join(im.tg.dir, f.Path)
+		info, err := upload(ctx, im.env.Lake, locals[i], p, lake.Precondition{})
+		if err != nil {
+			cleanup()
+			return res, err
+		}
+		written = append(written, p)
+		if info.CRC32C != f.CRC32C || info.Size != f.Bytes {
+			cleanup()
+			return res, fmt.Errorf("uploaded %s differs from the local file (crc32c %s, want %s)", p, info.CRC32C, f.CRC32C)
+		}
+	}
+	_, err = lake.WriteBytes(ctx, im.env.Lake, mp, lake.EncodeJSON(&m), lake.Precondition{DoesNotExist: true})
+	if errors.Is(err, lake.ErrPrecondition) {
+		// Another import committed the partition meanwhile. The files now in the
+		// folder may be its own, so none are removed.
+		done, err := im.alreadyImported(ctx, res.files)
+		res.unchanged = done
+		return res, err
+	}
+	if err != nil {
+		cleanup()
+		return res, err
+	}
+	return res, nil
+}
+
+// alreadyImported reports whether the partition has a manifest listing exactly
+// these files; a manifest listing other files is a usage error (bronze is immutable).
+func (im *importer) alreadyImported(ctx context.Context, files []lake.File) (bool, error) {
+	mp := im.tg.manifestPath()
+	cur, _, err := lake.ReadManifest(ctx, im.env.Lake, mp)
+	if errors.Is(err, lake.ErrNotExist) {
+		return false, nil
+	}
+	immutable := fmt.Errorf("bronze partitions are immutable and %s already exists with other files; import into another partition", im.env.Lake.URI(mp))
+	if err != nil {
+		if _, serr := im.env.Lake.Stat(ctx, mp); serr == nil {
+			// It exists but does not parse: still the partition's commit point.
+			return false, fail.Usage(immutable)
+		}
+		return false, err
+	}
+	if len(cur.Files) != len(files) || cur.Table != im.tg.table.Name || cur.Partition[im.tg.key] != im.tg.value {
+		return false, fail.Usage(immutable)
+	}
+	for i, f := range files {
+		c := cur.Files[i]
+		if c.Path != f.Path || c.CRC32C != f.CRC32C || c.Bytes != f.Bytes {
+			return false, fail.Usage(immutable)
+		}
+	}
+	return true, nil
+}
+
+// fileURI names a local input file in audits.
+func fileURI(abs string) string { return "file://" + filepath.ToSlash(abs) }
+
+// reader returns the FROM clause item that reads an input. Every value of a CSV or
+// JSON file is read as text, as it arrived, so the casts to the spec's types below
+// decide what converts (and the raw text of VARCHAR columns is kept). Hive
+// partitioning is off: a folder named key=value must not add a column.
+func (im *importer) reader(ctx context.Context, s *duck.Session, in input) (string, error) {
+	p := duck.Str(in.abs)
+	switch in.format {
+	case formatCSV:
+		return "read_csv(" + p + ", header = true, all_varchar = true, hive_partitioning = false)", nil
+	case formatParquet:
+		return "read_parquet(" + p + ", hive_partitioning = false)", nil
+	}
+	jsonFormat := "'newline_delimited'"
+	if in.format == formatJSON {
+		jsonFormat = "'auto'"
+	}
+	opts := ", format = " + jsonFormat + ", hive_partitioning = false"
+	cols, err := describe(ctx, s, "read_json("+p+opts+")")
+	if err != nil {
+		return "", err
+	}
+	if len(cols) == 0 {
+		return "", errors.New("no columns found")
+	}
+	defs := make([]string, len(cols))
+	for i, c := range cols {
+		defs[i] = duck.Str(c.Name) + ": 'VARCHAR'"
+	}
+	return "read_json(" + p + opts + ", columns = {" + strings.Join(defs, ", ") + "})", nil
+}
+
+// convert writes one input as Parquet with the spec's columns (cast to the spec's
+// types, in the spec's order) followed by any extra columns, and returns its rows.
+func (im *importer) convert(ctx context.Context, s *duck.Session, in input, types []string, out string) (int64, error) {
+	t := im.tg.table
+	readErr := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fail.Data(fmt.Errorf("read %s: %s", in.name, oneLine(err.Error())))
+	}
+	from, err := im.reader(ctx, s, in)
+	if err != nil {
+		return 0, readErr(err)
+	}
+	cols, err := describe(ctx, s, from)
+	if err != nil {
+		return 0, readErr(err)
+	}
+
+	// Match the spec's columns by name; a column spelled with other case still counts.
+	src := make([]*column, len(t.Columns))
+	used := make(map[string]bool)
+	var missing []string
+	for i, c := range t.Columns {
+		for j := range cols {
+			if cols[j].Name == c.Name {
+				src[i] = &cols[j]
+			}
+		}
+		if src[i] == nil {
+			for j := range cols {
+				if strings.EqualFold(cols[j].Name, c.Name) && !used[cols[j].Name] {
+					src[i] = &cols[j]
+					break
+				}
+			}
+		}
+		if src[i] == nil {
+			missing = append(missing, c.Name)
+			continue
+		}
+		used[src[i].Name] = true
+	}
+	if len(missing) > 0 {
+		return 0, fail.Data(fmt.Errorf("file %s lacks column(s) %s that bronze table %s requires", in.name, quoteList(missing), t.Name))
+	}
+
+	var sel, checks []string
+	var checked []int
+	for i, c := range t.Columns {
+		expr := duck.Ident(src[i].Name)
+		if src[i].Type != types[i] {
+			checks = append(checks,
+				fmt.Sprintf("count(*) FILTER (WHERE %s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL)", expr, expr, types[i]),
+				fmt.Sprintf("any_value(CAST(%s AS VARCHAR)) FILTER (WHERE %s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL)", expr, expr, expr, types[i]))
+			checked = append(checked, i)
+			expr = "CAST(" + expr + " AS " + types[i] + ")"
+		}
+		sel = append(sel, expr+" AS "+duck.Ident(c.Name))
+	}
+	for _, c := range cols {
+		if !used[c.Name] {
+			im.log.Warn("input column is not in the spec: kept in bronze, ignored by silver until the spec names it",
+				"file", in.name, "column", c.Name, "type", c.Type)
+			sel = append(sel, duck.Ident(c.Name))
+		}
+	}
+
+	q := "COPY (SELECT " + strings.Join(sel, ", ") + " FROM " + from + ") TO " + duck.Str(out) + " (FORMAT parquet)"
+	r, err := s.Conn.ExecContext(ctx, q)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if len(checks) == 0 {
+			return 0, readErr(err)
+		}
+		// Find which column failed to convert, with an example value.
+		vals := make([]sql.NullString, len(checks))
+		ptrs := make([]any, len(checks))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if qerr := s.Conn.QueryRowContext(ctx, "SELECT "+strings.Join(checks, ", ")+" FROM "+from).Scan(ptrs...); qerr != nil {
+			return 0, readErr(qerr)
+		}
+		for k, i := range checked {
+			n, example := vals[2*k], vals[2*k+1]
+			if n.Valid && n.String != "0" && example.Valid {
+				c := t.Columns[i]
+				return 0, fail.Data(fmt.Errorf("file %s column %s: %s value(s) cannot be converted to %s (bronze table %s), e.g. %q",
+					in.name, c.Name, n.String, types[i], t.Name, example.String))
+			}
+		}
+		return 0, fmt.Errorf("convert %s: %s", in.name, oneLine(err.Error()))
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("convert %s: %w", in.name, err)
+	}
+	return n, nil
+}
