@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -43,7 +44,7 @@ func specsCommand(g *globals) *cli.Command {
 					case "mermaid":
 						fmt.Fprint(g.stdout, gr.Mermaid())
 					case "json":
-						b, err := gr.JSON()
+						b, err := json.MarshalIndent(gr, "", "  ")
 						if err != nil {
 							return err
 						}

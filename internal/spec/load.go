@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
+	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -42,48 +47,130 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// sortErrors orders errors by file, line, column and message, dropping duplicates.
+func sortErrors(es Errors) Errors {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return a.Msg < b.Msg
+	})
+	out := es[:0]
+	for i, e := range es {
+		if i > 0 && *e == *es[i-1] {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // Load reads pipeline.yaml and the SQL files it names from fsys (the spec folder),
 // validates them, and returns the spec. display is the folder as shown in messages
-// (e.g. "specs/shop"). An invalid spec returns Errors with every problem found.
+// (e.g. "specs/shop"). An invalid spec returns Errors with every problem found,
+// sorted by position.
 func Load(fsys fs.FS, display string) (*Spec, error) {
 	file := path.Join(display, PipelineFile)
 	raw, err := fs.ReadFile(fsys, PipelineFile)
 	if err != nil {
 		return nil, Errors{{File: file, Msg: fmt.Sprintf("cannot read spec: %v", err)}}
 	}
-	var s Spec
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		return nil, Errors{{File: file, Msg: err.Error()}}
+	root, perr := parseYAML(raw, file)
+	if perr != nil {
+		return nil, Errors{perr}
 	}
-	s.Dir, s.File = display, file
+	d := newDecoder(file)
+	s := &Spec{}
+	d.decode(root, reflect.ValueOf(s).Elem(), "")
+	s.Dir, s.File, s.pos = display, file, d.pos
 	s.SQL = map[string]string{}
-	files := map[string][]byte{PipelineFile: raw}
-	for _, p := range s.sqlPaths() {
-		b, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return nil, Errors{{File: file, Msg: fmt.Sprintf("cannot read SQL file %s: %v", p, err)}}
-		}
-		s.SQL[p] = string(b)
-		files[p] = b
+
+	v := &validator{s: s, fsys: fsys, files: map[string][]byte{PipelineFile: raw}}
+	v.validate()
+	if errs := append(d.errs, v.errs...); len(errs) > 0 {
+		return nil, sortErrors(errs)
 	}
-	s.SHA256 = hashFiles(files)
-	return &s, nil
+	s.applyDefaults()
+	s.SHA256 = hashFiles(v.files)
+	return s, nil
 }
 
-// sqlPaths lists every SQL file the spec names.
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses exactly one YAML document into its root node.
+func parseYAML(raw []byte, file string) (*yaml.Node, *Error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "spec is empty: start with \"pipeline: <name>\""}
+		}
+		return nil, yamlError(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Line: extra.Line, Col: extra.Column, Msg: "a spec holds one YAML document; remove this \"---\" and what follows"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return nil, &Error{File: file, Msg: "spec is empty: start with \"pipeline: <name>\""}
+		}
+		root = root.Content[0]
+	}
+	return root, nil
+}
+
+func yamlError(file string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Col: 1, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// applyDefaults fills in the partition keys the spec leaves out, so readers of the
+// fields see what the methods (BronzeKey, Key) return.
+func (s *Spec) applyDefaults() {
+	if s.Bronze.PartitionKey == "" {
+		s.Bronze.PartitionKey = DefaultBronzePartitionKey
+	}
+	for i := range s.BaseSilver.Tables {
+		if s.BaseSilver.Tables[i].PartitionKey == "" {
+			s.BaseSilver.Tables[i].PartitionKey = DefaultPartitionKey
+		}
+	}
+	for i := range s.Enriched.Transforms {
+		if s.Enriched.Transforms[i].PartitionKey == "" {
+			s.Enriched.Transforms[i].PartitionKey = DefaultPartitionKey
+		}
+	}
+}
+
+// sqlPaths lists every SQL file the spec names, sorted, without duplicates.
 func (s *Spec) sqlPaths() []string {
-	var ps []string
+	set := map[string]bool{}
 	for _, t := range s.Enriched.Transforms {
-		ps = append(ps, t.SQL)
+		set[t.SQL] = true
 	}
-	for _, m := range s.Gold.Facts {
-		ps = append(ps, m.SQL)
+	for _, m := range s.Marts() {
+		set[m.SQL] = true
 	}
-	for _, m := range s.Gold.Dims {
-		ps = append(ps, m.SQL)
+	ps := make([]string, 0, len(set))
+	for p := range set {
+		ps = append(ps, p)
 	}
+	sort.Strings(ps)
 	return ps
 }
 

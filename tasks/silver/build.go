@@ -253,7 +253,7 @@ func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spe
 	if err != nil {
 		return err
 	}
-	return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT TRY_CAST(%s AS %s) AS %s FROM read_parquet(%s) WHERE %s IS NOT NULL",
+	return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT TRY_CAST(%s AS %s) AS %s FROM read_parquet(%s, hive_partitioning = false) WHERE %s IS NOT NULL",
 		name, duck.Ident(fk.ParentColumn()), col.Type, fkKey, duck.StrList(locals), duck.Ident(fk.ParentColumn())))
 }
 

@@ -41,7 +41,7 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 		for _, c := range p.bronze.Columns {
 			cols = append(cols, duck.Ident(c.Name))
 		}
-		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true)",
+		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
 			duck.Str(f.Name), colFile, colRow, strings.Join(cols, ", "), duck.Str(f.Local)))
 	}
 	if len(scans) == 0 {

@@ -129,7 +129,7 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 	if err != nil {
 		return err
 	}
-	if err := s.Exec(ctx, "CREATE TEMP VIEW staged AS SELECT * FROM read_parquet("+duck.StrList(locals)+")"); err != nil {
+	if err := s.Exec(ctx, "CREATE TEMP VIEW staged AS SELECT * FROM read_parquet("+duck.StrList(locals)+", hive_partitioning = false)"); err != nil {
 		return fmt.Errorf("silver validate %s partition %s: read staged files: %w", t.Name, d, err)
 	}
 	n, err := s.Int(ctx, "SELECT count(*) FROM staged")

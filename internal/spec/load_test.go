@@ -1,0 +1,494 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// baseYAML is a small valid spec using every section; error cases edit one line of
+// it, so the positions below are its line numbers.
+const baseYAML = `pipeline: shop
+bronze:
+  tables:
+    - name: customers
+      columns:
+        - {name: customer_id, type: VARCHAR}
+    - name: orders
+      columns:
+        - {name: order_id, type: VARCHAR}
+        - {name: customer_id, type: VARCHAR}
+        - {name: total, type: VARCHAR}
+        - {name: updated_at, type: VARCHAR}
+base_silver:
+  tables:
+    - name: customers
+      source: customers
+      primary_key: [customer_id]
+      columns:
+        - {name: customer_id, type: VARCHAR, not_null: true}
+    - name: orders
+      source: orders
+      primary_key: [order_id]
+      dedup: {order_by: [updated_at desc]}
+      columns:
+        - {name: order_id, type: VARCHAR, not_null: true}
+        - {name: customer_id, type: VARCHAR}
+        - {name: total, type: "decimal(12, 2)", check: "total >= 0"}
+        - {name: updated_at, type: timestamp, expr: "try_strptime(updated_at, '%Y-%m-%d')"}
+      foreign_keys:
+        - {column: customer_id, references: customers.customer_id}
+      thresholds: {max_quarantine_rate: 0.05, max_row_loss: 0.1}
+dims:
+  - {name: customers, source: customers, max_age: 1d}
+enriched:
+  transforms:
+    - name: ltv
+      sql: sql/ltv.sql
+      depends_on: [silver.orders, dims.customers]
+      checks: {min_rows: 1, not_null: [customer_id], rules: ["ltv >= 0"]}
+gold:
+  facts:
+    - name: fct_orders
+      sql: sql/fct_orders.sql
+      depends_on: [silver.orders, enriched.ltv]
+      partition_by: order_date
+  dims:
+    - {name: dim_customers, sql: sql/dim_customers.sql, depends_on: [dims.customers_history, gold.fct_orders]}
+deploy:
+  schedules: {bronze: "0 2 * * *", silver: null}
+`
+
+var baseSQL = map[string]string{
+	"sql/ltv.sql": `SELECT o.customer_id, sum(o.total) AS ltv
+FROM silver.orders AS o
+JOIN dims.customers AS c USING (customer_id)
+WHERE o.ingestion_dt <= {{ partition }}
+GROUP BY 1
+`,
+	"sql/fct_orders.sql": `-- one row per order; the comment may name enriched.other freely
+SELECT o.order_id, CAST(o.order_ts AS DATE) AS order_date, l.ltv
+FROM silver.orders o LEFT JOIN "enriched"."ltv" l USING (customer_id)
+WHERE o.ingestion_dt = {{ partition }} AND o.note <> 'gold.nothing'
+`,
+	"sql/dim_customers.sql": `SELECT h.*, f.n
+FROM dims.customers_history h
+JOIN (SELECT count(*) AS n FROM gold.fct_orders) f ON true
+`,
+}
+
+const file = "specs/t/pipeline.yaml"
+
+// specFS builds a spec folder from baseYAML with edits (old -> new, each old
+// unique in the base) and SQL files overridden by sql (an empty text removes a file).
+func specFS(t *testing.T, edits [][2]string, sql map[string]string) fstest.MapFS {
+	t.Helper()
+	y := baseYAML
+	for _, e := range edits {
+		if n := strings.Count(y, e[0]); n != 1 {
+			t.Fatalf("edit %q matches %d times in baseYAML", e[0], n)
+		}
+		y = strings.Replace(y, e[0], e[1], 1)
+	}
+	fsys := fstest.MapFS{PipelineFile: {Data: []byte(y)}}
+	for p, s := range baseSQL {
+		fsys[p] = &fstest.MapFile{Data: []byte(s)}
+	}
+	for p, s := range sql {
+		if s == "" {
+			delete(fsys, p)
+			continue
+		}
+		fsys[p] = &fstest.MapFile{Data: []byte(s)}
+	}
+	return fsys
+}
+
+func errorLines(t *testing.T, err error) []string {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("Load error is %T, want spec.Errors: %v", err, err)
+	}
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Error()
+	}
+	return out
+}
+
+func TestLoadBase(t *testing.T) {
+	fsys := specFS(t, nil, nil)
+	s, err := Load(fsys, "specs/t")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	orders, _ := s.SilverTable("orders")
+	if got := orders.Columns[2].Type; got != "DECIMAL(12,2)" {
+		t.Errorf("normalised type = %q, want DECIMAL(12,2)", got)
+	}
+	if got := orders.Columns[3].Type; got != "TIMESTAMP" {
+		t.Errorf("normalised type = %q, want TIMESTAMP", got)
+	}
+	if orders.PartitionKey != DefaultPartitionKey || s.Bronze.PartitionKey != DefaultBronzePartitionKey ||
+		s.Enriched.Transforms[0].PartitionKey != DefaultPartitionKey {
+		t.Errorf("defaults not applied: silver %q bronze %q enriched %q", orders.PartitionKey, s.Bronze.PartitionKey, s.Enriched.Transforms[0].PartitionKey)
+	}
+	if len(s.SQL) != 3 || s.SQL["sql/ltv.sql"] != baseSQL["sql/ltv.sql"] {
+		t.Errorf("SQL = %v", s.SQL)
+	}
+	if s.Dir != "specs/t" || s.File != file {
+		t.Errorf("Dir, File = %q, %q", s.Dir, s.File)
+	}
+	// The hash covers the YAML and the SQL files, sorted by path.
+	h := sha256.New()
+	for _, p := range []string{PipelineFile, "sql/dim_customers.sql", "sql/fct_orders.sql", "sql/ltv.sql"} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+		h.Write(fsys[p].Data)
+		h.Write([]byte{0})
+	}
+	if want := hex.EncodeToString(h.Sum(nil)); s.SHA256 != want {
+		t.Errorf("SHA256 = %s, want %s", s.SHA256, want)
+	}
+	if d := s.Dims[0].Age(); d.Hours() != 24 {
+		t.Errorf("dim age = %v, want 24h", d)
+	}
+	if got, want := s.Pos("base_silver.tables[1].columns[2].type"), (Pos{27, 31}); got != want {
+		t.Errorf("Pos = %v, want %v", got, want)
+	}
+	// An absent value falls back to its parent's position.
+	if got, want := s.Pos("base_silver.tables[0].dedup.order_by"), (Pos{15, 7}); got != want {
+		t.Errorf("Pos of absent value = %v, want %v", got, want)
+	}
+	if got, want := s.KeyPos("deploy.schedules.silver"), (Pos{49, 36}); got != want {
+		t.Errorf("KeyPos = %v, want %v", got, want)
+	}
+	if e := s.ErrorAt("dims[0].max_age", "too old"); e.Error() != file+":33:51: too old" {
+		t.Errorf("ErrorAt = %q", e)
+	}
+	if sch := s.Deploy.Schedules; sch["silver"] != nil || sch["bronze"] == nil || *sch["bronze"] != "0 2 * * *" {
+		t.Errorf("schedules = %v", sch)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	const ident = "is not a valid name: use letters, digits and _, not starting with a digit"
+	tests := []struct {
+		name  string
+		edits [][2]string
+		sql   map[string]string
+		want  []string
+	}{
+		// Decoding: unknown keys, wrong kinds, required fields.
+		{"unknown field with suggestion",
+			[][2]string{{"      primary_key: [order_id]", "      primay_key: [order_id]"}}, nil,
+			[]string{`22:7: unknown field "primay_key" (did you mean "primary_key"?)`}},
+		{"unknown field",
+			[][2]string{{"      partition_by: order_date", "      colour: order_date"}}, nil,
+			[]string{`45:7: unknown field "colour"`}},
+		{"mapping where a list is expected",
+			[][2]string{{"primary_key: [order_id]", "primary_key: {order_id: 1}"}}, nil,
+			[]string{`22:20: primary_key: expected a list, got a mapping`}},
+		{"not_null not a bool",
+			[][2]string{{"{name: order_id, type: VARCHAR, not_null: true}", `{name: order_id, type: VARCHAR, not_null: "yes"}`}}, nil,
+			[]string{`25:53: not_null: expected true or false, got "yes"`}},
+		{"threshold not a number",
+			[][2]string{{"max_row_loss: 0.1}", "max_row_loss: ten}"}}, nil,
+			[]string{`31:61: max_row_loss: expected a number, got "ten"`}},
+		{"min_rows not an integer",
+			[][2]string{{"min_rows: 1,", "min_rows: 1.5,"}}, nil,
+			[]string{`39:26: min_rows: expected an integer, got "1.5"`}},
+		{"column not a mapping",
+			[][2]string{{"    - {name: dim_customers,", "    - dim_customers\n    - {name: dim_c,"}}, nil,
+			[]string{`47:7: dims[0]: expected a mapping, got "dim_customers"`}},
+		{"duplicate key",
+			[][2]string{{"      source: customers", "      name: customers"}}, nil,
+			[]string{`15:7: missing required field "source"`, `16:7: duplicate field "name" (first at line 15)`}},
+		{"missing required field",
+			[][2]string{{"{name: customers, source: customers, max_age: 1d}", "{name: customers, max_age: 1d}"}}, nil,
+			[]string{`33:5: missing required field "source"`}},
+		{"empty required field",
+			[][2]string{{"      source: customers", `      source: ""`}}, nil,
+			[]string{`16:15: source must not be empty`}},
+		{"unknown schedule layer",
+			[][2]string{{"silver: null}", "silvr: null}"}}, nil,
+			[]string{`49:36: deploy.schedules: unknown layer "silvr" (did you mean "silver"?): use bronze, silver, dims, enriched or gold`}},
+
+		// Names and types.
+		{"pipeline name",
+			[][2]string{{"pipeline: shop", `pipeline: "shop-1"`}}, nil,
+			[]string{`1:11: pipeline name "shop-1" ` + ident}},
+		{"SQL injection through a name",
+			[][2]string{{"{name: dim_customers,", `{name: "dim_customers; DROP TABLE x",`}}, nil,
+			[]string{`47:14: gold dim name "dim_customers; DROP TABLE x" ` + ident}},
+		{"duplicate column",
+			[][2]string{{"{name: updated_at, type: VARCHAR}", "{name: total, type: VARCHAR}"}}, nil,
+			[]string{`12:18: duplicate column "total" (first at line 11)`}},
+		{"unknown type",
+			[][2]string{{"{name: order_id, type: VARCHAR}", "{name: order_id, type: VARCHR}"}}, nil,
+			[]string{`9:34: bronze table "orders": column "order_id": unknown type "VARCHR" (did you mean "VARCHAR"?): use a DuckDB type such as VARCHAR, BIGINT, DOUBLE, DECIMAL(12,2), BOOLEAN, DATE or TIMESTAMP`}},
+		{"decimal precision",
+			[][2]string{{`"decimal(12, 2)"`, `"decimal(40, 2)"`}}, nil,
+			[]string{`27:31: base_silver table "orders": column "total": type "decimal(40, 2)": DECIMAL precision must be between 1 and 38`}},
+		{"decimal scale",
+			[][2]string{{`"decimal(12, 2)"`, `"DECIMAL(2,3)"`}}, nil,
+			[]string{`27:31: base_silver table "orders": column "total": type "DECIMAL(2,3)": DECIMAL scale must be between 0 and the precision (2)`}},
+		{"bronze column with a silver rule",
+			[][2]string{{"        - {name: customer_id, type: VARCHAR}\n    - name: orders", "        - {name: customer_id, type: VARCHAR, check: \"x\"}\n    - name: orders"}}, nil,
+			[]string{`6:46: bronze table "customers": column "customer_id": check has no effect in bronze; put it on the base_silver column`}},
+
+		// Base silver references.
+		{"source not a bronze table",
+			[][2]string{{"      source: orders", "      source: ordrs"}}, nil,
+			[]string{`21:15: base_silver table "orders": source "ordrs" is not a bronze table (did you mean "orders"?)`}},
+		{"primary key column unknown",
+			[][2]string{{"primary_key: [order_id]", "primary_key: [order_ic]"}}, nil,
+			[]string{`22:21: base_silver table "orders": primary_key column "order_ic" is not a column of the table (did you mean "order_id"?)`}},
+		{"primary key empty",
+			[][2]string{{"primary_key: [order_id]", "primary_key: []"}}, nil,
+			[]string{`22:20: base_silver table "orders": primary_key is empty: name the column(s) that identify a row`}},
+		{"dedup term",
+			[][2]string{{"[updated_at desc]", "[updated_at sideways]"}}, nil,
+			[]string{`23:26: base_silver table "orders": dedup.order_by term "updated_at sideways": use "column", "column asc" or "column desc"`}},
+		{"dedup column unknown",
+			[][2]string{{"[updated_at desc]", "[updated DESC]"}}, nil,
+			[]string{`23:26: base_silver table "orders": dedup.order_by column "updated" is not a column of the table (did you mean "updated_at"?)`}},
+		{"foreign key not table.column",
+			[][2]string{{"references: customers.customer_id}", "references: customers}"}}, nil,
+			[]string{`30:45: base_silver table "orders": references "customers" must be "table.column" naming a base_silver table and its column`}},
+		{"foreign key unknown table",
+			[][2]string{{"references: customers.customer_id}", "references: custmers.customer_id}"}}, nil,
+			[]string{`30:45: base_silver table "orders": references "custmers.customer_id": "custmers" is not a base_silver table (did you mean "customers"?)`}},
+		{"foreign key unknown column",
+			[][2]string{{"references: customers.customer_id}", "references: customers.id}"}}, nil,
+			[]string{`30:45: base_silver table "orders": references "customers.id": "id" is not a column of "customers"`}},
+		{"foreign key to itself",
+			[][2]string{{"references: customers.customer_id}", "references: orders.order_id}"}}, nil,
+			[]string{`30:45: base_silver table "orders": foreign key "orders.order_id" references the table itself; self-references are not supported`}},
+		{"foreign key column unknown",
+			[][2]string{{"{column: customer_id,", "{column: cust_id,"}}, nil,
+			[]string{`30:20: base_silver table "orders": foreign key column "cust_id" is not a column of the table`}},
+		{"foreign key type mismatch",
+			[][2]string{{"{name: customer_id, type: VARCHAR, not_null: true}", "{name: customer_id, type: BIGINT, not_null: true}"}}, nil,
+			[]string{`30:45: base_silver table "orders": foreign key column "customer_id" is VARCHAR but customers.customer_id is BIGINT: make the types match`}},
+		{"threshold out of range",
+			[][2]string{{"max_row_loss: 0.1}", "max_row_loss: 1.5}"}}, nil,
+			[]string{`31:61: base_silver table "orders": thresholds.max_row_loss must be between 0 and 1, got 1.5`}},
+		{"accepted_values empty",
+			[][2]string{{"{name: order_id, type: VARCHAR, not_null: true}", "{name: order_id, type: VARCHAR, accepted_values: []}"}}, nil,
+			[]string{`25:60: base_silver table "orders": column "order_id": accepted_values is empty: list the allowed values or remove the key`}},
+		{"silver column without bronze column or expr",
+			[][2]string{{`{name: total, type: "decimal(12, 2)"`, `{name: amount, type: "decimal(12, 2)"`}}, nil,
+			[]string{`27:18: base_silver table "orders": column "amount" has no bronze column of that name in "orders": add an expr that computes it`}},
+
+		// Single expressions.
+		{"check with a second statement",
+			[][2]string{{`check: "total >= 0"`, `check: "total > 0; DROP TABLE t"`}}, nil,
+			[]string{`27:56: base_silver table "orders": column "total": check "total > 0; DROP TABLE t" is not a single SQL expression: it contains ";": an expression cannot hold a statement`}},
+		{"check with a semicolon in a string is fine",
+			[][2]string{{`check: "total >= 0"`, `check: "total >= 0 OR 'x;y' = 'x;y'"`}}, nil,
+			nil},
+		{"expr that is a statement",
+			[][2]string{{`expr: "try_strptime(updated_at, '%Y-%m-%d')"`, `expr: "SELECT 1"`}}, nil,
+			[]string{`28:53: base_silver table "orders": column "updated_at": expr "SELECT 1" is not a single SQL expression: it starts with the statement keyword SELECT; write an expression, not a statement`}},
+		{"rule with a comment",
+			[][2]string{{`rules: ["ltv >= 0"]`, `rules: ["ltv >= 0 -- hi"]`}}, nil,
+			[]string{`39:62: enriched transform "ltv": rule "ltv >= 0 -- hi" is not a single SQL expression: it contains a SQL comment (--)`}},
+
+		// Dims.
+		{"dim source",
+			[][2]string{{"source: customers, max_age", "source: custs, max_age"}}, nil,
+			[]string{`33:31: dim "customers": source "custs" is not a base_silver table`}},
+		{"dim max_age not a duration",
+			[][2]string{{"max_age: 1d}", "max_age: 1 day}"}}, nil,
+			[]string{`33:51: dim "customers": max_age "1 day" is not a duration: write e.g. 24h, 90m or 7d`}},
+		{"dim max_age not positive",
+			[][2]string{{"max_age: 1d}", "max_age: -1h}"}}, nil,
+			[]string{`33:51: dim "customers": max_age "-1h" must be positive`}},
+
+		// SQL files and depends_on.
+		{"sql path escapes the folder",
+			[][2]string{{"sql: sql/ltv.sql", "sql: ../ltv.sql"}}, nil,
+			[]string{`37:12: enriched transform "ltv": sql path "../ltv.sql" must be relative and inside the spec folder, without ".." or "./" (e.g. sql/ltv.sql)`}},
+		{"sql path absolute",
+			[][2]string{{"sql: sql/ltv.sql", "sql: /etc/ltv.sql"}}, nil,
+			[]string{`37:12: enriched transform "ltv": sql path "/etc/ltv.sql" must be relative and inside the spec folder, without ".." or "./" (e.g. sql/ltv.sql)`}},
+		{"sql file missing",
+			nil, map[string]string{"sql/ltv.sql": ""},
+			[]string{`37:12: enriched transform "ltv": sql file "sql/ltv.sql" not found in specs/t`}},
+		{"depends_on not layer-qualified",
+			[][2]string{{"[silver.orders, dims.customers]", "[orders, dims.customers]"}}, nil,
+			[]string{
+				`38:20: enriched transform "ltv": depends_on "orders" must be layer-qualified: silver.<table>, dims.<dim>, dims.<dim>_history, enriched.<transform>`,
+				`specs/t/sql/ltv.sql:2:6: enriched transform "ltv" reads silver.orders, which its depends_on does not list: add it there so the task runs after it`,
+			}},
+		{"depends_on unknown table",
+			[][2]string{{"[silver.orders, dims.customers]", "[silver.ordrs, silver.orders, dims.customers]"}}, nil,
+			[]string{`38:20: enriched transform "ltv": depends_on "silver.ordrs": there is no base_silver table "ordrs" (did you mean "orders"?)`}},
+		{"depends_on a layer the task cannot read",
+			[][2]string{{"[silver.orders, dims.customers]", "[silver.orders, dims.customers, gold.fct_orders]"}}, nil,
+			[]string{`38:51: enriched transform "ltv": depends_on "gold.fct_orders": the gold layer is not readable here; use silver.<table>, dims.<dim>, dims.<dim>_history, enriched.<transform>`}},
+		{"depends_on itself",
+			[][2]string{{"[dims.customers_history, gold.fct_orders]", "[dims.customers_history, gold.fct_orders, gold.dim_customers]"}}, nil,
+			[]string{`47:111: gold dim "dim_customers": depends_on "gold.dim_customers" is the table itself`}},
+		{"sql reads a table depends_on does not list",
+			nil, map[string]string{"sql/ltv.sql": "SELECT *\nFROM silver.orders\n  JOIN dims.customers USING (customer_id)\n  JOIN Silver.customers USING (customer_id)\n"},
+			[]string{`specs/t/sql/ltv.sql:4:8: enriched transform "ltv" reads silver.customers, which its depends_on does not list: add it there so the task runs after it`}},
+		{"task graph cycle",
+			[][2]string{{"[silver.orders, enriched.ltv]", "[silver.orders, gold.dim_customers]"}},
+			map[string]string{"sql/fct_orders.sql": "SELECT * FROM silver.orders JOIN gold.dim_customers USING (customer_id)\n"},
+			[]string{`44:35: task graph has a cycle: gold.build.dim_customers -> gold.build.fct_orders -> gold.build.dim_customers: break it by removing one of these dependencies`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(specFS(t, tt.edits, tt.sql), "specs/t")
+			got := errorLines(t, err)
+			var want []string
+			for _, w := range tt.want {
+				if !strings.HasPrefix(w, "specs/") {
+					w = file + ":" + w
+				}
+				want = append(want, w)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryErrorAtOnce(t *testing.T) {
+	fsys := specFS(t, [][2]string{
+		{"      primary_key: [order_id]", "      primay_key: [order_id]"},
+		{"      source: orders", "      source: ordrs"},
+		{"max_age: 1d}", "max_age: soon}"},
+	}, nil)
+	_, err := Load(fsys, "specs/t")
+	want := []string{
+		file + `:21:15: base_silver table "orders": source "ordrs" is not a bronze table (did you mean "orders"?)`,
+		file + `:22:7: unknown field "primay_key" (did you mean "primary_key"?)`,
+		file + `:33:51: dim "customers": max_age "soon" is not a duration: write e.g. 24h, 90m or 7d`,
+	}
+	if got := errorLines(t, err); !reflect.DeepEqual(got, want) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got, want := err.Error(), strings.Join(want, "\n"); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestLoadRejectsInjectedTableName(t *testing.T) {
+	fsys := fstest.MapFS{PipelineFile: {Data: []byte(`pipeline: p
+bronze:
+  tables:
+    - name: "orders; DROP TABLE x"
+      columns: [{name: id, type: VARCHAR}]
+`)}}
+	_, err := Load(fsys, "s")
+	want := []string{`s/pipeline.yaml:4:13: bronze table name "orders; DROP TABLE x" is not a valid name: use letters, digits and _, not starting with a digit`}
+	if got := errorLines(t, err); !reflect.DeepEqual(got, want) {
+		t.Errorf("errors = %q, want %q", got, want)
+	}
+}
+
+func TestLoadFileProblems(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"syntax", "pipeline: p\nbronze:\n  tables: [\n", "s/pipeline.yaml:3:1: invalid YAML: did not find expected node content"},
+		{"empty", "# nothing\n", `s/pipeline.yaml: spec is empty: start with "pipeline: <name>"`},
+		{"two documents", "pipeline: p\n---\npipeline: q\n", `s/pipeline.yaml:2:1: a spec holds one YAML document`},
+		{"not a mapping", "- pipeline\n", `s/pipeline.yaml:1:1: spec: expected a mapping, got a list`},
+		{"pipeline missing", "bronze: {}\n", `s/pipeline.yaml:1:1: missing required field "pipeline"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(fstest.MapFS{PipelineFile: {Data: []byte(tt.yaml)}}, "s")
+			got := errorLines(t, err)
+			if len(got) != 1 || !strings.HasPrefix(got[0], tt.want) {
+				t.Errorf("errors = %q, want one starting with %q", got, tt.want)
+			}
+		})
+	}
+	_, err := Load(fstest.MapFS{}, "s")
+	if got := errorLines(t, err); len(got) != 1 || !strings.HasPrefix(got[0], "s/pipeline.yaml: cannot read spec: ") {
+		t.Errorf("missing file: %q", got)
+	}
+}
+
+func TestLoadAnchorsAndMerge(t *testing.T) {
+	fsys := fstest.MapFS{PipelineFile: {Data: []byte(`pipeline: p
+bronze:
+  tables:
+    - name: a
+      columns: &cols
+        - {name: id, type: VARCHAR}
+    - name: b
+      columns: *cols
+base_silver:
+  tables:
+    - &silver
+      name: a
+      source: a
+      primary_key: [id]
+      columns: [{name: id, type: VARCHAR}]
+      thresholds: {max_row_loss: 0.5}
+    - <<: *silver
+      name: b
+      source: b
+`)}}
+	s, err := Load(fsys, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.SilverTable("b")
+	if b.Source != "b" || len(b.Columns) != 1 || b.Thresholds.MaxRowLoss == nil || *b.Thresholds.MaxRowLoss != 0.5 {
+		t.Errorf("merged table = %+v", b)
+	}
+	if len(s.Bronze.Tables[1].Columns) != 1 {
+		t.Errorf("alias columns = %+v", s.Bronze.Tables[1].Columns)
+	}
+}
+
+func TestLoadReferenceSpec(t *testing.T) {
+	s, err := Load(os.DirFS("../../specs/shop"), "specs/shop")
+	if err != nil {
+		t.Fatalf("reference spec: %v", err)
+	}
+	if s.Pipeline != "shop" || len(s.BaseSilver.Tables) == 0 || len(s.SHA256) != 64 {
+		t.Errorf("pipeline %q, %d silver tables, sha %q", s.Pipeline, len(s.BaseSilver.Tables), s.SHA256)
+	}
+	for _, p := range s.sqlPaths() {
+		if _, ok := s.SQL[p]; !ok {
+			t.Errorf("SQL file %s not loaded", p)
+		}
+	}
+}
+
+func TestLoadRecursiveAlias(t *testing.T) {
+	fsys := fstest.MapFS{PipelineFile: {Data: []byte("pipeline: p\nbronze:\n  tables: &t\n    - name: a\n      columns: *t\n")}}
+	_, err := Load(fsys, "s")
+	want := []string{`s/pipeline.yaml:5:16: columns: alias "t" refers to a value that contains it`}
+	if got := errorLines(t, err); !reflect.DeepEqual(got, want) {
+		t.Errorf("errors = %q, want %q", got, want)
+	}
+}
+
+func TestLoadMergeLoop(t *testing.T) {
+	// A mapping that merges itself twice must neither hang nor blow up.
+	fsys := fstest.MapFS{PipelineFile: {Data: []byte("pipeline: p\ndims:\n  - &d {name: a, source: a, max_age: 1h, <<: [*d, *d]}\n")}}
+	_, err := Load(fsys, "s")
+	want := []string{`s/pipeline.yaml:3:26: dim "a": source "a" is not a base_silver table`}
+	if got := errorLines(t, err); !reflect.DeepEqual(got, want) {
+		t.Errorf("errors = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,235 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
+// Patterns the schema shares with the loader's checks (the loader is the authority;
+// the schema lets an editor flag mistakes while typing).
+const (
+	identPattern = `^[A-Za-z_][A-Za-z0-9_]{0,63}$`
+	identBody    = `[A-Za-z_][A-Za-z0-9_]{0,63}`
+)
+
+// schemaDocs are the descriptions an editor shows, by "Type.field".
+var schemaDocs = map[string]string{
+	"Spec.pipeline":                  "Name of the pipeline (an identifier).",
+	"Spec.schedule":                  "Cron schedule of the whole pipeline, e.g. \"0 3 * * *\".",
+	"Spec.bronze":                    "The raw layer written by upstream extracts.",
+	"Spec.base_silver":               "Typed, cleaned, checked tables built from bronze.",
+	"Spec.dims":                      "Dimension snapshots of base-silver tables.",
+	"Spec.enriched":                  "SQL transforms over silver and dims.",
+	"Spec.gold":                      "Warehouse marts built by SQL.",
+	"Spec.deploy":                    "Settings of the generated Airflow DAGs.",
+	"Bronze.tables":                  "The bronze tables and their columns.",
+	"BaseSilver.tables":              "The base-silver tables.",
+	"Enriched.transforms":            "The enriched SQL transforms.",
+	"Bronze.partition_key":           "Partition folder key of bronze tables (default ingest_dt).",
+	"BronzeTable.name":               "Table name (an identifier).",
+	"BronzeTable.columns":            "The columns the table's files must carry.",
+	"Column.name":                    "Column name (an identifier).",
+	"Column.type":                    "DuckDB type: VARCHAR, BIGINT, DOUBLE, DECIMAL(p,s), BOOLEAN, DATE, TIMESTAMP, ...",
+	"Column.expr":                    "Silver only: one SQL expression over the bronze columns computing this column (default: cast the same-named bronze column).",
+	"Column.not_null":                "Silver only: rows where the column is NULL go to quarantine (not_null:<column>).",
+	"Column.accepted_values":         "Silver only: the values the column may take; others go to quarantine.",
+	"Column.check":                   "Silver only: one SQL boolean expression every row must satisfy (check:<column>).",
+	"Column.description":             "Free text.",
+	"SilverTable.name":               "Table name (an identifier).",
+	"SilverTable.source":             "The bronze table it is built from.",
+	"SilverTable.partition_key":      "Partition key (default ingestion_dt).",
+	"SilverTable.primary_key":        "Columns that identify a row within a partition.",
+	"SilverTable.dedup":              "Which row of a duplicated primary key survives; without it every duplicate is quarantined.",
+	"SilverTable.columns":            "The silver columns.",
+	"SilverTable.foreign_keys":       "Columns that must exist in another base-silver table.",
+	"SilverTable.thresholds":         "Limits the silver gate enforces.",
+	"SilverTable.description":        "Free text.",
+	"Dedup.order_by":                 "Terms \"column [asc|desc]\"; the first row by this order stays.",
+	"ForeignKey.column":              "The column of this table.",
+	"ForeignKey.references":          "\"table.column\" of another base-silver table.",
+	"Thresholds.max_quarantine_rate": "Largest accepted rows_quarantined / rows_in, between 0 and 1.",
+	"Thresholds.max_row_loss":        "Largest accepted 1 - rows_out / rows_in, between 0 and 1.",
+	"Dim.name":                       "Dim name (an identifier); SQL reads it as dims.<name> or dims.<name>_history.",
+	"Dim.source":                     "The base-silver table it snapshots.",
+	"Dim.max_age":                    "How old the latest snapshot may be before a new one is taken: 24h, 90m, 7d.",
+	"Transform.name":                 "Transform name (an identifier); SQL reads it as enriched.<name>.",
+	"Transform.sql":                  "Path of the SQL file, relative to the spec folder.",
+	"Transform.depends_on":           "Every layer-qualified table the SQL reads.",
+	"Transform.partition_key":        "Partition key (default ingestion_dt).",
+	"Transform.checks":               "The gates of the transform's output.",
+	"Transform.description":          "Free text.",
+	"Checks.min_rows":                "Fewest rows a partition may have.",
+	"Checks.not_null":                "Columns that must never be NULL.",
+	"Checks.rules":                   "SQL boolean expressions every row must satisfy.",
+	"Gold.facts":                     "Fact marts.",
+	"Gold.dims":                      "Dimension marts.",
+	"Mart.name":                      "Mart name (an identifier); SQL reads it as gold.<name>.",
+	"Mart.sql":                       "Path of the SQL file, relative to the spec folder.",
+	"Mart.depends_on":                "Every layer-qualified table the SQL reads.",
+	"Mart.partition_by":              "Column the warehouse table is partitioned by.",
+	"Mart.cluster_by":                "Columns the warehouse table is clustered by.",
+	"Mart.scd2":                      "The mart keeps history (valid_from, valid_to, is_current).",
+	"Mart.description":               "Free text.",
+	"Deploy.image":                   "Container image of the worker.",
+	"Deploy.namespace":               "Kubernetes namespace of the task pods.",
+	"Deploy.service_account":         "Kubernetes service account of the task pods.",
+	"Deploy.schedules":               "Cron schedule per layer DAG; null runs the DAG when its upstream finishes.",
+}
+
+// schemaExtra adds constraints by "Type.field" (for lists: to the items).
+func schemaExtra() map[string]map[string]any {
+	ident := map[string]any{"pattern": identPattern}
+	ref := func(layers string) map[string]any {
+		return map[string]any{"pattern": `^(` + layers + `)\.` + identBody + `$`}
+	}
+	return map[string]map[string]any{
+		"Spec.pipeline":                  ident,
+		"Bronze.partition_key":           {"pattern": identPattern, "default": DefaultBronzePartitionKey},
+		"BronzeTable.name":               ident,
+		"Column.name":                    ident,
+		"Column.type":                    {"pattern": typePattern()},
+		"Column.accepted_values[]":       {"minItems": 1},
+		"SilverTable.name":               ident,
+		"SilverTable.source":             ident,
+		"SilverTable.partition_key":      {"pattern": identPattern, "default": DefaultPartitionKey},
+		"SilverTable.primary_key":        ident,
+		"SilverTable.primary_key[]":      {"minItems": 1},
+		"SilverTable.columns[]":          {"minItems": 1},
+		"Dedup.order_by":                 {"pattern": `^\s*` + identBody + `(\s+(` + ci("asc") + `|` + ci("desc") + `))?\s*$`},
+		"Dedup.order_by[]":               {"minItems": 1},
+		"ForeignKey.column":              ident,
+		"ForeignKey.references":          {"pattern": `^` + identBody + `\.` + identBody + `$`},
+		"Thresholds.max_quarantine_rate": {"minimum": 0, "maximum": 1},
+		"Thresholds.max_row_loss":        {"minimum": 0, "maximum": 1},
+		"Dim.name":                       ident,
+		"Dim.source":                     ident,
+		"Dim.max_age":                    {"pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d))+$`},
+		"Transform.name":                 ident,
+		"Transform.sql":                  {"pattern": `^[^/\\].*\.sql$`},
+		"Transform.depends_on":           ref("silver|dims|enriched"),
+		"Transform.partition_key":        {"pattern": identPattern, "default": DefaultPartitionKey},
+		"Checks.min_rows":                {"minimum": 0},
+		"Checks.not_null":                ident,
+		"Mart.name":                      ident,
+		"Mart.sql":                       {"pattern": `^[^/\\].*\.sql$`},
+		"Mart.depends_on":                ref("silver|dims|enriched|gold"),
+		"Mart.partition_by":              ident,
+		"Mart.cluster_by":                ident,
+		"Deploy.schedules":               {"propertyNames": map[string]any{"enum": scheduleLayers}},
+	}
+}
+
+// ci makes a case-insensitive regular expression for a word ("asc" -> "[Aa][Ss][Cc]"),
+// since JSON Schema patterns have no flags.
+func ci(word string) string {
+	var b strings.Builder
+	for _, r := range word {
+		u, l := strings.ToUpper(string(r)), strings.ToLower(string(r))
+		if u == l {
+			b.WriteRune(r)
+			continue
+		}
+		b.WriteString("[" + u + l + "]")
+	}
+	return b.String()
+}
+
+func typePattern() string {
+	alts := make([]string, 0, len(simpleTypes)+1)
+	for _, t := range simpleTypes {
+		alts = append(alts, ci(t))
+	}
+	alts = append(alts, ci("decimal")+`\s*\(\s*[0-9]+\s*,\s*[0-9]+\s*\)`)
+	return `^\s*(` + strings.Join(alts, "|") + `)\s*$`
+}
+
+// JSONSchema returns a JSON Schema (draft 2020-12) of the spec format, generated
+// from the Spec types, for editors. The bytes are deterministic.
+func JSONSchema() []byte {
+	g := &schemaGen{defs: map[string]any{}, extra: schemaExtra()}
+	root := g.object(reflect.TypeOf(Spec{}))
+	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	root["title"] = "Pipeline spec"
+	root["description"] = "A pipeline spec (pipeline.yaml): bronze tables, base silver, dims, enriched transforms, gold marts."
+	root["$defs"] = g.defs
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep "<name>" readable in descriptions
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(root); err != nil {
+		panic(err) // only maps, slices, strings and numbers: cannot fail
+	}
+	return b.Bytes()
+}
+
+type schemaGen struct {
+	defs  map[string]any
+	extra map[string]map[string]any
+}
+
+// object is the schema of a struct type: its yaml fields, required ones, nothing else.
+func (g *schemaGen) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for _, f := range structFields(t) {
+		ft := t.Field(f.index).Type
+		key := t.Name() + "." + f.name
+		p := g.schema(ft, key)
+		if d, ok := schemaDocs[key]; ok {
+			p["description"] = d
+		}
+		props[f.name] = p
+		if f.required {
+			required = append(required, f.name)
+		}
+	}
+	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+// schema is the schema of type t at field key ("Type.field").
+func (g *schemaGen) schema(t reflect.Type, key string) map[string]any {
+	var s map[string]any
+	switch t.Kind() {
+	case reflect.Pointer:
+		s = g.schema(t.Elem(), key)
+		if typ, ok := s["type"].(string); ok {
+			s["type"] = []string{typ, "null"}
+			return s
+		}
+		return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+	case reflect.Struct:
+		if _, ok := g.defs[t.Name()]; !ok {
+			g.defs[t.Name()] = nil // reserve: stops recursion
+			g.defs[t.Name()] = g.object(t)
+		}
+		return map[string]any{"$ref": "#/$defs/" + t.Name()}
+	case reflect.Slice:
+		s = map[string]any{"type": "array", "items": g.schema(t.Elem(), key)}
+		for k, v := range g.extra[key+"[]"] {
+			s[k] = v
+		}
+		return s
+	case reflect.Map:
+		s = map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem(), "")}
+	case reflect.String:
+		s = map[string]any{"type": "string"}
+	case reflect.Bool:
+		s = map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		s = map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		s = map[string]any{"type": "number"}
+	default:
+		panic("spec: no JSON Schema for " + t.String())
+	}
+	for k, v := range g.extra[key] {
+		s[k] = v
+	}
+	return s
+}

@@ -1,0 +1,182 @@
+package generate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// LedgerCheck compares what silver committed with the ledger of a generate run.
+type LedgerCheck struct {
+	// Expected counts ledger entries (quarantined and deduplicated) in the checked partitions.
+	Expected int
+	// Found counts expected entries that silver matched row by row.
+	Found int
+	// Missing are ledger entries silver did not produce; Unexpected are quarantine
+	// rows (or deduplications) the ledger did not predict. Both as "table partition key reason".
+	Missing, Unexpected []string
+}
+
+// OK is true when silver matched the ledger exactly.
+func (c *LedgerCheck) OK() bool { return len(c.Missing) == 0 && len(c.Unexpected) == 0 }
+
+// String is a one-line summary.
+func (c *LedgerCheck) String() string {
+	return fmt.Sprintf("ledger: %d expected rejections, %d found in silver's quarantine and dedup, %d missing, %d unexpected",
+		c.Expected, c.Found, len(c.Missing), len(c.Unexpected))
+}
+
+// CheckLedger compares, for the given partitions, every committed quarantine row
+// (key and reason) with the ledger as multisets, and every deduplicated key: the
+// key appears once in silver and the partition's dedup count (bronze rows minus
+// silver rows minus quarantined rows) equals the ledger's.
+func CheckLedger(ctx context.Context, env *tasks.Env, partitions []string) (*LedgerCheck, error) {
+	entries, err := ReadLedger(ctx, env.Lake)
+	if err != nil {
+		return nil, err
+	}
+	inRange := map[string]bool{}
+	for _, p := range partitions {
+		inRange[p] = true
+	}
+	expected := map[string]int{}
+	dedupKeys := map[string]map[string]int{} // table/partition -> key -> count
+	res := &LedgerCheck{}
+	for _, e := range entries {
+		if !inRange[e.Partition] {
+			continue
+		}
+		res.Expected++
+		if e.Outcome == "deduplicated" {
+			tp := e.Table + " " + e.Partition
+			if dedupKeys[tp] == nil {
+				dedupKeys[tp] = map[string]int{}
+			}
+			dedupKeys[tp][e.Key]++
+			continue
+		}
+		expected[e.Table+" "+e.Partition+" "+e.Key+" "+e.Reason]++
+	}
+
+	work, err := env.TempDir("ledger-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	s, err := duck.Open(ctx, env.Duck)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+
+	found := map[string]int{}
+	for _, t := range env.Spec.BaseSilver.Tables {
+		pk := make([]string, len(t.PrimaryKey))
+		for i, k := range t.PrimaryKey {
+			pk[i] = "coalesce(CAST(" + duck.Ident(k) + " AS VARCHAR), '')"
+		}
+		key := "concat_ws('|', " + strings.Join(pk, ", ") + ")"
+		for _, d := range partitions {
+			q, err := lake.ReadCommitted(ctx, env.Lake, lake.Quarantine, t.Name, t.Key(), d)
+			if err != nil {
+				return nil, fmt.Errorf("ledger check: quarantine %s partition %s: %w", t.Name, d, err)
+			}
+			sv, err := lake.ReadCommitted(ctx, env.Lake, lake.Silver, t.Name, t.Key(), d)
+			if err != nil {
+				return nil, fmt.Errorf("ledger check: silver %s partition %s: %w", t.Name, d, err)
+			}
+			br, err := lake.ReadCommitted(ctx, env.Lake, lake.Bronze, t.Source, env.Spec.BronzeKey(), d)
+			if err != nil {
+				return nil, fmt.Errorf("ledger check: bronze %s partition %s: %w", t.Source, d, err)
+			}
+			rows, err := queryStrings(ctx, s, env, work, q, "SELECT "+key+" || ' ' || _reject_reason FROM data")
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				found[t.Name+" "+d+" "+r]++
+			}
+
+			tp := t.Name + " " + d
+			dedups := br.Manifest.RowCount - sv.Manifest.RowCount - q.Manifest.RowCount
+			var want int64
+			for _, n := range dedupKeys[tp] {
+				want += int64(n)
+			}
+			if dedups != want {
+				res.Unexpected = append(res.Unexpected, fmt.Sprintf("%s: %d rows deduplicated, ledger expects %d", tp, dedups, want))
+			}
+			if len(dedupKeys[tp]) > 0 {
+				counts, err := queryStrings(ctx, s, env, work, sv, "SELECT "+key+" || ' ' || count(*) FROM data GROUP BY ALL")
+				if err != nil {
+					return nil, err
+				}
+				inSilver := map[string]string{}
+				for _, c := range counts {
+					i := strings.LastIndexByte(c, ' ')
+					inSilver[c[:i]] = c[i+1:]
+				}
+				for k, n := range dedupKeys[tp] {
+					if inSilver[k] != "1" {
+						res.Missing = append(res.Missing, fmt.Sprintf("%s %s deduplicated (silver holds it %s times)", tp, k, orZero(inSilver[k])))
+					} else {
+						res.Found += n
+					}
+				}
+			}
+		}
+	}
+	for k, n := range expected {
+		m := min(n, found[k])
+		res.Found += m
+		for i := m; i < n; i++ {
+			res.Missing = append(res.Missing, k)
+		}
+	}
+	for k, n := range found {
+		for i := expected[k]; i < n; i++ {
+			res.Unexpected = append(res.Unexpected, k)
+		}
+	}
+	sort.Strings(res.Missing)
+	sort.Strings(res.Unexpected)
+	return res, nil
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+// queryStrings runs q over a partition's files (as view "data") and returns one string per row.
+func queryStrings(ctx context.Context, s *duck.Session, env *tasks.Env, work string, p *lake.Partition, q string) ([]string, error) {
+	locals, err := lake.Localize(ctx, env.Lake, p.FilePaths(), work)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Exec(ctx, "CREATE OR REPLACE TEMP VIEW data AS SELECT * FROM read_parquet("+duck.StrList(locals)+", hive_partitioning = false)"); err != nil {
+		return nil, err
+	}
+	rows, err := s.Conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
