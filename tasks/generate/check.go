@@ -113,7 +113,7 @@ func CheckLedger(ctx context.Context, env *tasks.Env, partitions []string) (*Led
 				res.Unexpected = append(res.Unexpected, fmt.Sprintf("%s: %d rows deduplicated, ledger expects %d", tp, dedups, want))
 			}
 			if len(dedupKeys[tp]) > 0 {
-				counts, err := queryStrings(ctx, s, env, work, sv, "SELECT "+key+" || ' ' || count(*) FROM data GROUP BY ALL")
+				counts, err := queryStrings(ctx, s, env, work, sv, "SELECT k || ' ' || count(*) FROM (SELECT "+key+" AS k FROM data) GROUP BY k")
 				if err != nil {
 					return nil, err
 				}
