@@ -17,8 +17,8 @@ func runCommand(g *globals) *cli.Command {
 			&cli.StringFlag{Name: "partition", Usage: "partition date, YYYY-MM-DD"},
 			&cli.StringFlag{Name: "start", Usage: "first partition of a range (with --end)"},
 			&cli.StringFlag{Name: "end", Usage: "last partition of a range, inclusive"},
-			&cli.StringFlag{Name: "from", Usage: "first stage to run: bronze or silver"},
-			&cli.StringFlag{Name: "to", Usage: "last stage to run: bronze or silver"},
+			&cli.StringFlag{Name: "from", Usage: "first stage to run: bronze, silver, dims, enriched or gold"},
+			&cli.StringFlag{Name: "to", Usage: "last stage to run: bronze, silver, dims, enriched or gold"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and exit"},
 		},
 		Action: g.action(func(c *cli.Context) error {
@@ -76,11 +76,5 @@ func runError(res *pipeline.Result) error {
 	if res.Code == fail.OK {
 		return nil
 	}
-	var failed int
-	for _, o := range res.Outcomes {
-		if o.Status == "failed" {
-			failed++
-		}
-	}
-	return &fail.Error{Code: res.Code, Err: fmt.Errorf("run finished with %d failed step(s); see the summary above", failed)}
+	return &fail.Error{Code: res.Code, Err: fmt.Errorf("run finished with %d failed step(s); see the summary above", res.Failed())}
 }
