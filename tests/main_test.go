@@ -4,12 +4,14 @@ package tests
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -40,22 +42,33 @@ func TestMain(m *testing.M) {
 //
 //	status N cmd args...   run cmd and require exit code N (stdout/stderr kept)
 //	$DATASETS              the shared jaffle_shop CSVs
+//	jsonlog stdout|stderr [-when KEY] FIELD...
+//	                       every non-empty line of the last command's stream is a
+//	                       JSON object; those holding KEY (all, without -when) have
+//	                       every FIELD; a severity is a Cloud Logging one
+//	$SPECS                 the repository's specs/ folder (shop, jaffle_shop)
 func TestScripts(t *testing.T) {
 	datasets, _ := filepath.Abs("../../shared/datasets")
 	if st, err := os.Stat(datasets); err != nil || !st.IsDir() {
 		t.Fatalf("shared datasets not found at %s", datasets)
+	}
+	specsDir, _ := filepath.Abs("../specs")
+	if st, err := os.Stat(specsDir); err != nil || !st.IsDir() {
+		t.Fatalf("specs not found at %s", specsDir)
 	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("PATH", filepath.Dir(workerBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 			e.Setenv("DATASETS", datasets)
+			e.Setenv("SPECS", specsDir)
 			e.Setenv("WORKER_LOG_FORMAT", "json")
 			e.Setenv("WORKER_THREADS", "2")
 			e.Setenv("WORKER_MEMORY_LIMIT", "1GB")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"jsonlog": jsonlogCmd,
 			"status": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) < 2 {
 					ts.Fatalf("usage: status CODE command args...")
@@ -78,6 +91,49 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+// jsonlogCmd checks that a stream holds only structured JSON log lines.
+func jsonlogCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! jsonlog")
+	}
+	if len(args) < 1 || (args[0] != "stdout" && args[0] != "stderr") {
+		ts.Fatalf("usage: jsonlog stdout|stderr [-when KEY] FIELD...")
+	}
+	stream, fields := args[0], args[1:]
+	when := ""
+	if len(fields) >= 2 && fields[0] == "-when" {
+		when, fields = fields[1], fields[2:]
+	}
+	text := ts.ReadFile(stream)
+	severities := map[string]bool{"DEBUG": true, "INFO": true, "WARNING": true, "ERROR": true}
+	checked := 0
+	for i, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			ts.Fatalf("%s line %d is not a JSON object: %q", stream, i+1, line)
+		}
+		if sev, ok := rec["severity"]; ok && !severities[fmt.Sprint(sev)] {
+			ts.Fatalf("%s line %d: severity %v is not a Cloud Logging severity", stream, i+1, sev)
+		}
+		if _, ok := rec[when]; when != "" && !ok {
+			continue
+		}
+		checked++
+		for _, f := range fields {
+			v, ok := rec[f]
+			if !ok || v == nil || v == "" {
+				ts.Fatalf("%s line %d lacks field %q: %s", stream, i+1, f, line)
+			}
+		}
+	}
+	if checked == 0 {
+		ts.Fatalf("no %s line to check (when %q)", stream, when)
+	}
 }
 
 // runWorker runs the binary and returns stdout, stderr and the exit code.

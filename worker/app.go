@@ -102,7 +102,13 @@ func newApp(g *globals) *cli.App {
 			bronzeCommand(g),
 			silverCommand(g),
 			publishCommand(g),
+			enrichedCommand(g),
+			sqlCommand(g),
+			dimsCommand(g),
+			rollbackCommand(g),
+			gcCommand(g),
 			specsCommand(g),
+			dagsCommand(g),
 		},
 	}
 	return app

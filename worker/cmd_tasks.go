@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoplake/lakehouse/internal/lake"
@@ -94,14 +96,20 @@ func publishCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "publish",
 		Usage: "commit what a run staged once its gate passed (silver also commits its quarantine)",
-		Flags: append([]cli.Flag{&cli.StringFlag{Name: "layer", Required: true, Usage: "layer to publish: " + lake.Silver}},
-			tablePartitionFlags("table")...),
+		Description: "Requires this run's gate report with a status other than fail: silver.validate (silver),\n" +
+			"enriched.validate (enriched), dims.snapshot (dims; --partition is the snapshot_dt).\n" +
+			"Publishing a run that is already committed is a no-op.",
+		Flags: append([]cli.Flag{&cli.StringFlag{Name: "layer", Required: true,
+			Usage: "layer to publish: " + lake.Silver + ", " + lake.Enriched + " or " + lake.Dims}},
+			tablePartitionFlags("table, transform or dim")...),
 		Action: g.action(func(c *cli.Context) error {
 			env, err := g.env(c)
 			if err != nil {
 				return err
 			}
-			_, err = publish.Run(c.Context, env, publish.Options{Layer: c.String("layer"), Table: c.String("table"), Partition: c.String("partition")})
+			_, err = publish.Run(c.Context, env, publish.Options{Layer: c.String("layer"), Table: c.String("table"), Partition: c.String("partition"),
+				// Test only: nil unless WORKER_TEST_PAUSE_AT is set (see publish.PauseEnv).
+				Step: publish.PauseHook(os.Getenv(publish.PauseEnv), os.Stdin, g.stderr)})
 			return err
 		}),
 	}

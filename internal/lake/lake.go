@@ -72,7 +72,11 @@ type Localizer interface {
 // Open returns the lake at url: gs://bucket/prefix or a local directory.
 func Open(ctx context.Context, url string) (Lake, error) {
 	if strings.HasPrefix(url, "gs://") {
-		return nil, fmt.Errorf("open lake %s: the GCS backend is not built yet", url)
+		g, err := openGCSURL(ctx, url)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return g, nil
 	}
 	return NewLocal(strings.TrimPrefix(url, "file://"))
 }

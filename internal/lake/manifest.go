@@ -65,6 +65,10 @@ type Manifest struct {
 	RunID       string            `json:"run_id,omitempty"`
 	CommittedAt string            `json:"committed_at,omitempty"`
 	SpecSHA256  string            `json:"spec_sha256,omitempty"`
+	// RolledBackFrom and RolledBackAt are set on a commit point that `worker
+	// rollback` pointed back at an earlier run: the run it replaced, and when.
+	RolledBackFrom string `json:"rolled_back_from,omitempty"`
+	RolledBackAt   string `json:"rolled_back_at,omitempty"`
 }
 
 // Pointer is a table's _latest.json: the newest committed partition and its run.

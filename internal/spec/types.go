@@ -148,6 +148,53 @@ type Deploy struct {
 	Namespace      string             `yaml:"namespace"`
 	ServiceAccount string             `yaml:"service_account"`
 	Schedules      map[string]*string `yaml:"schedules"`
+
+	// The fields below tune the generated DAGs (internal/dagsgen); all are optional.
+
+	// Mode chooses which DAGs are generated, never both sets: "end_to_end" (the
+	// default: <pipeline>_silver_to_gold) or "layered" (one DAG per layer, chained
+	// by Airflow Assets). <pipeline>_dims_refresh is generated in both modes.
+	Mode string `yaml:"mode"`
+	// Gold includes the gold load and build tasks (default true); false ends the
+	// pipeline at publish.
+	Gold *bool `yaml:"gold"`
+	// BronzeWait is how long a bronze gate polls for a late partition before it
+	// gives up with exit 4 and skips what depends on it (a Go duration; default 2h).
+	BronzeWait string `yaml:"bronze_wait"`
+	// StartDate is the DAGs' start_date, YYYY-MM-DD (default 2020-01-01).
+	StartDate string `yaml:"start_date"`
+	// ConfigMap names a Kubernetes ConfigMap whose keys become the pods' environment
+	// (WORKER_LAKE, WORKER_WAREHOUSE, ... per environment); default
+	// "<pipeline>-worker", "" for none.
+	ConfigMap *string `yaml:"config_map"`
+	// Env adds environment variables to every task pod.
+	Env map[string]string `yaml:"env"`
+	// Resources are every pod's CPU and memory, over the defaults (memory: silver
+	// 2Gi, enriched 6Gi, other tasks 1Gi; cpu 1).
+	Resources *Resources `yaml:"resources"`
+	// Retries of a task (default 2); gate tasks never retry.
+	Retries *int `yaml:"retries"`
+	// RetryDelay is the wait before a retry (a Go duration; default 5m).
+	RetryDelay string `yaml:"retry_delay"`
+	// Pool is the Airflow pool of every task (default: Airflow's default pool).
+	Pool string `yaml:"pool"`
+	// Tables overrides resources, retries and pool for the tasks of one table,
+	// dim, transform or mart, by name.
+	Tables map[string]TaskDeploy `yaml:"tables"`
+}
+
+// Resources are a pod's requests, also set as its limits (the worker sizes DuckDB
+// from the cgroup's limits). Values are Kubernetes quantities: "500m", "2", "6Gi".
+type Resources struct {
+	CPU    string `yaml:"cpu"`
+	Memory string `yaml:"memory"`
+}
+
+// TaskDeploy overrides deploy settings for the tasks of one table.
+type TaskDeploy struct {
+	Resources *Resources `yaml:"resources"`
+	Retries   *int       `yaml:"retries"`
+	Pool      string     `yaml:"pool"`
 }
 
 // DefaultBronzePartitionKey is bronze's partition key when the spec names none.

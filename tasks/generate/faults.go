@@ -2,7 +2,6 @@ package generate
 
 import (
 	"math/rand/v2"
-	"strings"
 )
 
 // Reason codes and outcomes the ledger uses besides the rule reasons
@@ -25,7 +24,7 @@ type tableGen struct {
 	rate   float64
 	next   int // round-robin position in the table's fault kinds
 	day    *dayInfo
-	ledger []LedgerEntry
+	ledger *ledgerChunk
 
 	// older changes the content of an older version (dedup by updated_at).
 	older func(r *rec)
@@ -65,19 +64,19 @@ func (g *tableGen) emit(r *rec, pres *[maxCols]bool) (bool, error) {
 		} else {
 			junk.v[rules.pk[g.frng.IntN(len(rules.pk))]] = nullish[g.frng.IntN(len(nullish))]
 		}
-		g.record(&junk, ReasonPKNull, OutcomeQuarantined)
+		g.record(&junk, ReasonPKNull)
 		return ok, g.pw.emit(&junk)
 	case faultCast, faultNotNull, faultAccepted, faultCheck:
 		m := &rules.muts[kind][g.frng.IntN(len(rules.muts[kind]))]
 		bad := *r
 		bad.v[m.col] = m.values[g.frng.IntN(len(m.values))]
-		g.record(&bad, m.reason, OutcomeQuarantined)
+		g.record(&bad, m.reason)
 		return false, g.pw.emit(&bad)
 	case faultFK:
 		m := &rules.muts[faultFK][g.frng.IntN(len(rules.muts[faultFK]))]
 		bad := *r
 		bad.v[m.col] = g.orphan(m.parent)
-		g.record(&bad, g.fkReason(&bad, pres, m.col), OutcomeQuarantined)
+		g.record(&bad, g.fkReason(&bad, pres, m.col))
 		return false, g.pw.emit(&bad)
 	case faultDup:
 		return g.duplicate(r, pres)
@@ -88,7 +87,7 @@ func (g *tableGen) emit(r *rec, pres *[maxCols]bool) (bool, error) {
 // plain writes r as it is: only a cascade (a parent missing from silver) rejects it.
 func (g *tableGen) plain(r *rec, pres *[maxCols]bool) (bool, error) {
 	if reason := g.fkReason(r, pres, -1); reason != "" {
-		g.record(r, reason, OutcomeQuarantined)
+		g.record(r, reason)
 		return false, g.pw.emit(r)
 	}
 	return true, g.pw.emit(r)
@@ -100,13 +99,13 @@ func (g *tableGen) duplicate(r *rec, pres *[maxCols]bool) (bool, error) {
 	reason := g.fkReason(r, pres, -1) // both rows share their FK values
 	second := *r
 	style := rules.dup
-	if style == dupOlder && r.upd < 1 {
-		style = dupIdentical // nothing is older than midnight: redeliver instead
+	if style == dupOlder && r.upd <= r.born {
+		style = dupIdentical // no room for an older version: redeliver instead
 	}
 	switch style {
 	case dupOlder:
 		// An older version, delivered first as a CDC extract would.
-		second.upd = r.upd - 1 - g.frng.Int32N(min(r.upd, 7200))
+		second.upd = r.upd - 1 - g.frng.Int32N(min(r.upd-r.born, 7200))
 		a := g.arena()
 		m := a.mark()
 		a.b = appendTS(a.b, g.day.tsHead, second.upd)
@@ -121,11 +120,11 @@ func (g *tableGen) duplicate(r *rec, pres *[maxCols]bool) (bool, error) {
 			return false, err
 		}
 		if reason != "" {
-			g.record(&second, reason, OutcomeQuarantined)
-			g.record(r, reason, OutcomeQuarantined)
+			g.record(&second, reason)
+			g.record(r, reason)
 			return false, nil
 		}
-		g.record(&second, ReasonDeduplicated, OutcomeDeduplicated)
+		g.record(&second, ReasonDeduplicated)
 		return true, nil
 	case dupIdentical:
 		// An at-least-once redelivery: identical, so the first delivered stays.
@@ -136,11 +135,11 @@ func (g *tableGen) duplicate(r *rec, pres *[maxCols]bool) (bool, error) {
 			return false, err
 		}
 		if reason != "" {
-			g.record(r, reason, OutcomeQuarantined)
-			g.record(&second, reason, OutcomeQuarantined)
+			g.record(r, reason)
+			g.record(&second, reason)
 			return false, nil
 		}
-		g.record(&second, ReasonDeduplicated, OutcomeDeduplicated)
+		g.record(&second, ReasonDeduplicated)
 		return true, nil
 	}
 	// No dedup policy: two different rows for one key, neither can be chosen.
@@ -154,8 +153,8 @@ func (g *tableGen) duplicate(r *rec, pres *[maxCols]bool) (bool, error) {
 	if reason == "" {
 		reason = ReasonPKDuplicate
 	}
-	g.record(r, reason, OutcomeQuarantined)
-	g.record(&second, reason, OutcomeQuarantined)
+	g.record(r, reason)
+	g.record(&second, reason)
 	return false, nil
 }
 
@@ -189,13 +188,6 @@ func (g *tableGen) orphan(parent string) []byte {
 	return a.since(m)
 }
 
-func (g *tableGen) record(r *rec, reason, outcome string) {
-	var b strings.Builder
-	for i, c := range g.bt.rules.pk {
-		if i > 0 {
-			b.WriteByte('|')
-		}
-		b.Write(r.v[c])
-	}
-	g.ledger = append(g.ledger, LedgerEntry{Table: g.bt.def.name, Partition: g.day.iso, Key: b.String(), Reason: reason, Outcome: outcome})
-}
+// record expects row r not to reach silver: quarantined for reason, or
+// deduplicated (ReasonDeduplicated).
+func (g *tableGen) record(r *rec, reason string) { g.ledger.add(g.bt.rules.pk, r, reason) }

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/tasks"
 )
 
@@ -136,10 +135,13 @@ func run(ctx context.Context, env *tasks.Env, o Options, cfg config) (*Result, e
 			return nil, err
 		}
 	}
-	if _, err := lake.WriteBytes(ctx, env.Lake, LedgerPath, encodeLedger(g.ledger), lake.Precondition{}); err != nil {
-		return nil, fmt.Errorf("write ledger: %w", err)
+	up := startUpload(ctx, env.Lake, LedgerPath)
+	if _, _, err := up.finish(writeLedger(up, g.ledger)); err != nil {
+		return nil, fmt.Errorf("write ledger %s: %w", LedgerPath, err)
 	}
-	res.LedgerEntries = len(g.ledger)
+	for _, c := range g.ledger {
+		res.LedgerEntries += len(c.rows)
+	}
 	var rows int64
 	for _, t := range res.Tables {
 		rows += t.Rows
@@ -159,16 +161,16 @@ func newWorld(o Options, tables []*boundTable) (*world, error) {
 		meaningful bool
 	}
 	lists := []list{
-		{&w.categories, 1, "category", defaultCategories, false},
-		{&w.orderSt, 2, "status", orderStatuses, true},
-		{&w.currencies, 2, "currency", defaultCurrencies, false},
-		{&w.methods, 4, "payment_method", defaultMethods, false},
-		{&w.paymentSt, 4, "status", paymentStatuses, true},
-		{&w.carriers, 5, "carrier", defaultCarriers, false},
-		{&w.shipmentSt, 5, "status", shipmentStatuses, true},
-		{&w.reasons, 6, "reason", defaultReasons, false},
-		{&w.eventTy, 7, "event_type", eventTypes, true},
-		{&w.channels, 7, "channel", defaultChannels, false},
+		{&w.categories, iProducts, "category", defaultCategories, false},
+		{&w.orderSt, iOrders, "status", orderStatuses, true},
+		{&w.currencies, iOrders, "currency", defaultCurrencies, false},
+		{&w.methods, iPayments, "payment_method", defaultMethods, false},
+		{&w.paymentSt, iPayments, "status", paymentStatuses, true},
+		{&w.carriers, iShipments, "carrier", defaultCarriers, false},
+		{&w.shipmentSt, iShipments, "status", shipmentStatuses, true},
+		{&w.reasons, iReturns, "reason", defaultReasons, false},
+		{&w.eventTy, iCartEvents, "event_type", eventTypes, true},
+		{&w.channels, iCartEvents, "channel", defaultChannels, false},
 	}
 	var errs []string
 	for _, l := range lists {
@@ -200,17 +202,18 @@ type generator struct {
 	w      *world
 	res    *Result
 	log    *slog.Logger
-	ledger []LedgerEntry
+	ledger []*ledgerChunk
 }
 
 func (g *generator) newTable(i int, d *dayInfo) *tableGen {
 	bt := g.tables[i]
 	return &tableGen{
-		bt:   bt,
-		pw:   newPartitionWriter(g.ctx, g.env.Lake, bt, g.env.Spec.BronzeKey(), d, g.cfg),
-		frng: g.w.rng(bt.def.name+"#faults", d),
-		rate: g.o.FaultRate,
-		day:  d,
+		bt:     bt,
+		pw:     newPartitionWriter(g.ctx, g.env.Lake, bt, g.env.Spec.BronzeKey(), d, g.cfg),
+		frng:   g.w.rng(bt.def.name+"#faults", d),
+		rate:   g.o.FaultRate,
+		day:    d,
+		ledger: &ledgerChunk{table: bt.def.name, day: d.iso},
 	}
 }
 
@@ -230,48 +233,47 @@ func (g *generator) day(d *dayInfo) error {
 		return err
 	}
 	for i, tg := range gens {
-		g.res.Tables[i].Expected += len(tg.ledger)
-		g.ledger = append(g.ledger, tg.ledger...)
+		g.res.Tables[i].Expected += len(tg.ledger.rows)
+		g.ledger = append(g.ledger, tg.ledger)
 	}
 	g.log.Info("generated bronze day", "partition", d.iso)
 	return nil
 }
 
 func (g *generator) writeDay(d *dayInfo, gens []*tableGen) error {
-	if err := g.w.genCustomers(gens[0], d); err != nil {
+	// table generates one partition and closes it, naming it in errors.
+	table := func(i int, gen func(*tableGen) error) error {
+		if err := gen(gens[i]); err != nil {
+			return fmt.Errorf("generate bronze %s partition %s: %w", g.tables[i].def.name, d.iso, err)
+		}
+		return g.finish(gens[i])
+	}
+	w := g.w
+	if err := table(iCustomers, func(tg *tableGen) error { return w.genCustomers(tg, d) }); err != nil {
 		return err
 	}
-	if err := g.finish(gens[0]); err != nil {
+	if err := table(iProducts, func(tg *tableGen) error { return w.genProducts(tg, d) }); err != nil {
 		return err
 	}
-	if err := g.w.genProducts(gens[1], d); err != nil {
-		return err
-	}
-	if err := g.finish(gens[1]); err != nil {
-		return err
-	}
-	book := g.w.orderBook(d)
+	book := w.orderBook(d)
 
 	var cartErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if cartErr = g.w.genCartEvents(gens[7], book); cartErr == nil {
-			cartErr = g.finish(gens[7])
-		}
+		cartErr = table(iCartEvents, func(tg *tableGen) error { return w.genCartEvents(tg, book) })
 	})
 	err := func() error {
-		steps := []func() error{
-			func() error { return g.w.genOrders(gens[2], book) },
-			func() error { return g.w.genOrderItems(gens[3], book) },
-			func() error { return g.w.genPayments(gens[4], book) },
-			func() error { return g.w.genShipments(gens[5], book) },
-			func() error { return g.w.genReturns(gens[6], d, book) },
-		}
-		for i, step := range steps {
-			if err := step(); err != nil {
-				return err
-			}
-			if err := g.finish(gens[2+i]); err != nil {
+		for _, step := range []struct {
+			i   int
+			gen func(*tableGen) error
+		}{
+			{iOrders, func(tg *tableGen) error { return w.genOrders(tg, book) }},
+			{iOrderItems, func(tg *tableGen) error { return w.genOrderItems(tg, book) }},
+			{iPayments, func(tg *tableGen) error { return w.genPayments(tg, book) }},
+			{iShipments, func(tg *tableGen) error { return w.genShipments(tg, book) }},
+			{iReturns, func(tg *tableGen) error { return w.genReturns(tg, d, book) }},
+		} {
+			if err := table(step.i, step.gen); err != nil {
 				return err
 			}
 		}
@@ -281,7 +283,7 @@ func (g *generator) writeDay(d *dayInfo, gens []*tableGen) error {
 	if err := errors.Join(err, cartErr); err != nil {
 		return err
 	}
-	g.w.prev = book
+	w.prev = book
 	return nil
 }
 
@@ -297,7 +299,6 @@ func (g *generator) finish(tg *tableGen) error {
 	t.Files += len(m.Files)
 	t.Bytes += tg.pw.bytes
 	g.log.Debug("wrote bronze partition", "table", tg.bt.def.name, "partition", tg.day.iso,
-		"rows", m.RowCount, "files", len(m.Files), "expected_rejects", len(tg.ledger))
+		"rows", m.RowCount, "files", len(m.Files), "expected_rejects", len(tg.ledger.rows))
 	return nil
 }
-

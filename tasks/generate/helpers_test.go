@@ -46,3 +46,8 @@ func generate(t testing.TB, dir string, o Options) *Result {
 	}
 	return res
 }
+
+type (
+	specBronzeTable = spec.BronzeTable
+	specColumn      = spec.Column
+)

@@ -1,11 +1,13 @@
 package generate
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/shoplake/lakehouse/internal/lake"
@@ -28,6 +30,7 @@ type LedgerEntry struct {
 	Outcome string `json:"outcome"`
 }
 
+// compareEntries is the ledger's order: table, partition, key, reason, outcome.
 func compareEntries(a, b LedgerEntry) int {
 	return cmp.Or(
 		cmp.Compare(a.Table, b.Table),
@@ -36,30 +39,6 @@ func compareEntries(a, b LedgerEntry) int {
 		cmp.Compare(a.Reason, b.Reason),
 		cmp.Compare(a.Outcome, b.Outcome),
 	)
-}
-
-// encodeLedger renders the entries as a JSON array, one entry per line, sorted by
-// table, partition, key, reason and outcome.
-func encodeLedger(entries []LedgerEntry) []byte {
-	slices.SortFunc(entries, compareEntries)
-	var buf bytes.Buffer
-	buf.WriteString("[")
-	for i, e := range entries {
-		if i > 0 {
-			buf.WriteString(",")
-		}
-		buf.WriteString("\n  ")
-		b, err := json.Marshal(e)
-		if err != nil {
-			panic(fmt.Sprintf("encode ledger entry: %v", err)) // a struct of strings always encodes
-		}
-		buf.Write(b)
-	}
-	if len(entries) > 0 {
-		buf.WriteString("\n")
-	}
-	buf.WriteString("]\n")
-	return buf.Bytes()
 }
 
 // ReadLedger reads the ledger a generate run left in the lake.
@@ -73,4 +52,99 @@ func ReadLedger(ctx context.Context, l lake.Lake) ([]LedgerEntry, error) {
 		return nil, fmt.Errorf("parse ledger %s: %w", LedgerPath, err)
 	}
 	return entries, nil
+}
+
+// ledgerChunk holds the expected outcomes of one table's day compactly: a large
+// run expects millions of rows, too many to hold as LedgerEntry values.
+type ledgerChunk struct {
+	table, day string
+	keys       []byte
+	rows       []ledgerRow
+	reasons    []string // the chunk's distinct reasons
+}
+
+type ledgerRow struct {
+	off, n uint32 // the key in keys
+	reason uint32 // index in reasons
+}
+
+func (c *ledgerChunk) add(pk []int, r *rec, reason string) {
+	off := len(c.keys)
+	for i, col := range pk {
+		if i > 0 {
+			c.keys = append(c.keys, '|')
+		}
+		c.keys = append(c.keys, r.v[col]...)
+	}
+	ri := slices.Index(c.reasons, reason)
+	if ri < 0 {
+		ri = len(c.reasons)
+		c.reasons = append(c.reasons, reason)
+	}
+	c.rows = append(c.rows, ledgerRow{off: uint32(off), n: uint32(len(c.keys) - off), reason: uint32(ri)})
+}
+
+func (c *ledgerChunk) key(r ledgerRow) []byte { return c.keys[r.off : r.off+r.n] }
+
+func outcomeOf(reason string) string {
+	if reason == ReasonDeduplicated {
+		return OutcomeDeduplicated
+	}
+	return OutcomeQuarantined
+}
+
+// writeLedger writes the chunks as one JSON array of LedgerEntry, an entry per
+// line, in compareEntries order.
+func writeLedger(w io.Writer, chunks []*ledgerChunk) error {
+	chunks = slices.Clone(chunks)
+	slices.SortStableFunc(chunks, func(a, b *ledgerChunk) int {
+		return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.day, b.day))
+	})
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.WriteString("[")
+	first := true
+	var line []byte
+	for _, c := range chunks {
+		// The outcome follows from the reason, so (key, reason) orders the rest.
+		slices.SortFunc(c.rows, func(a, b ledgerRow) int {
+			return cmp.Or(bytes.Compare(c.key(a), c.key(b)), cmp.Compare(c.reasons[a.reason], c.reasons[b.reason]))
+		})
+		for _, r := range c.rows {
+			if !first {
+				bw.WriteString(",")
+			}
+			first = false
+			reason := c.reasons[r.reason]
+			line = append(line[:0], "\n  {\"table\":"...)
+			line = appendJSONString(line, []byte(c.table))
+			line = append(line, ",\"partition\":"...)
+			line = appendJSONString(line, []byte(c.day))
+			line = append(line, ",\"key\":"...)
+			line = appendJSONString(line, c.key(r))
+			line = append(line, ",\"reason\":"...)
+			line = appendJSONString(line, []byte(reason))
+			line = append(line, ",\"outcome\":"...)
+			line = appendJSONString(line, []byte(outcomeOf(reason)))
+			line = append(line, '}')
+			bw.Write(line)
+		}
+	}
+	if !first {
+		bw.WriteString("\n")
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
+}
+
+// appendJSONString appends s as a JSON string; plain ASCII takes the fast path.
+func appendJSONString(b, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			q, _ := json.Marshal(string(s)) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

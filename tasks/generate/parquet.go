@@ -22,8 +22,9 @@ const maxCols = 8
 // rec is one bronze row being built, by generator column; a nil value is NULL.
 type rec struct {
 	v [maxCols][]byte
-	// upd is updated_at in seconds into the day, for making older versions.
-	upd int32
+	// upd is updated_at (payments: paid_ts) in seconds into the day, and born the
+	// earliest an older version of the row may be (the order time, the sign-up).
+	upd, born int32
 }
 
 // arena holds the bytes of the rows of one batch; it is reset between batches,
@@ -34,7 +35,7 @@ func (a *arena) mark() int { return len(a.b) }
 
 func (a *arena) since(m int) []byte { return a.b[m:len(a.b):len(a.b)] }
 
-// empty is a present, empty string ('' in bronze), unlike nil (NULL).
+// empty is a present, empty string, unlike nil (NULL).
 var empty = []byte{}
 
 // batchRows is how many rows are buffered before they go to the Parquet writer.

@@ -115,6 +115,18 @@ const (
 	tCartEvents = "cart_events"
 )
 
+// Positions of the tables in shopTables.
+const (
+	iCustomers = iota
+	iProducts
+	iOrders
+	iOrderItems
+	iPayments
+	iShipments
+	iReturns
+	iCartEvents
+)
+
 var shopTables = []tableDef{
 	{name: tCustomers, cols: []string{"customer_id", "email", "first_name", "last_name", "country", "signup_ts", "updated_at"},
 		pk: []string{"customer_id"}},
@@ -256,6 +268,9 @@ func bindTable(s *spec.Spec, d *tableDef) (*boundTable, error) {
 		if slices.Contains(bt.perm, g) {
 			return nil, fmt.Errorf("bronze table %s: column %s is listed twice", d.name, c.Name)
 		}
+		if !strings.EqualFold(c.Type, "VARCHAR") {
+			return nil, fmt.Errorf("bronze table %s: column %s is %s, the generator writes every bronze column as VARCHAR", d.name, c.Name, c.Type)
+		}
 		bt.perm = append(bt.perm, g)
 		bt.fields = append(bt.fields, lake.Field{Name: c.Name, Type: c.Type})
 		names = append(names, c.Name)
@@ -342,7 +357,7 @@ func deriveRules(s *spec.Spec, d *tableDef, st *spec.SilverTable) (tableRules, e
 
 func normalize(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
-// Bad values. Cleaning trims and turns '' into NULL, so blanks count as NULL.
+// Bad values. Cleaning trims values and turns empty strings into NULL, so blanks count as NULL.
 var (
 	nullish       = [][]byte{nil, empty, []byte("   ")}
 	badTimestamps = [][]byte{[]byte("2026-13-45T99:00:00Z"), []byte("yesterday"), []byte("20/11/2026 10:15")}

@@ -338,10 +338,13 @@ func (w *world) customerRow(g *tableGen, d *dayInfo, idx, upd int32) rec {
 		if (u>>8)%10 == 0 {
 			country = countries[(u>>16)%uint64(len(countries))]
 		}
-	} else {
-		upd = signup
 	}
 	var r rec
+	if upd < 0 {
+		// A sign-up: the row is the version of a few minutes later (profile completed).
+		upd = min(signup+int32(w.hash(hashCustomerUpdate, uint64(idx), 1<<20)%600), lastSecOfDay)
+		r.born = signup
+	}
 	r.upd = upd
 	r.v[cuID] = put(a, func(b []byte) []byte { return appendCustomerID(b, idx) })
 	r.v[cuEmail] = put(a, func(b []byte) []byte {
@@ -514,7 +517,7 @@ func (w *world) genOrders(g *tableGen, b *orderBook) error {
 		o := &b.orders[s]
 		a := g.arena()
 		var r rec
-		r.upd = o.upd
+		r.upd, r.born = o.upd, o.ts
 		r.v[orID] = w.putOrderID(a, b.day, s)
 		r.v[orCustomer] = put(a, func(x []byte) []byte { return appendCustomerID(x, o.cust) })
 		r.v[orTS] = putTS(a, b.day.tsHead, o.ts)
@@ -573,7 +576,13 @@ func (w *world) genOrderItems(g *tableGen, b *orderBook) error {
 func (w *world) genPayments(g *tableGen, b *orderBook) error {
 	rng := w.rng(tPayments, b.day)
 	var pres [maxCols]bool
-	g.vary = func(r *rec) { r.v[paTS] = putTS(g.arena(), b.day.tsHead, clampSec(r.upd+61)) }
+	g.vary = func(r *rec) { // another paid_ts, a minute off
+		t := r.upd + 61
+		if t > lastSecOfDay {
+			t = r.upd - 61
+		}
+		r.v[paTS] = putTS(g.arena(), b.day.tsHead, t)
+	}
 	seq := 0
 	for s := range b.orders {
 		o := &b.orders[s]
@@ -688,14 +697,20 @@ func (w *world) genReturns(g *tableGen, d *dayInfo, today *orderBook) error {
 	if delivered == 0 {
 		return nil
 	}
-	target := max(minReturns, int(math.Round(returnRate*float64(len(src.orders)))))
-	p := min(1, float64(target)/float64(delivered))
+	// Selection sampling: exactly want of the delivered orders, in order.
+	want := min(delivered, max(minReturns, int(math.Round(returnRate*float64(len(src.orders))))))
 	seq := 0
 	for s := range src.orders {
 		o := &src.orders[s]
-		if o.status != osDelivered || rng.Float64() >= p {
+		if o.status != osDelivered {
 			continue
 		}
+		pick := rng.IntN(delivered) < want
+		delivered--
+		if !pick {
+			continue
+		}
+		want--
 		if err := g.boundary(); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/tasks"
+	"github.com/shoplake/lakehouse/tasks/dims"
 	"github.com/shoplake/lakehouse/tasks/silver"
 )
 
@@ -21,31 +22,66 @@ type Options struct {
 	Layer     string
 	Table     string
 	Partition string
-	// Step is passed to lake.Commit (crash-safety tests pause there).
+	// Step is called before each step of lake.Commit with "<layer>:<step>", e.g.
+	// "quarantine:copy part-00000.parquet" (crash-safety tests pause there).
 	Step func(string)
+}
+
+// EnrichedValidate is the gate task an enriched publish requires (tasks/enriched
+// writes its report under this name).
+const EnrichedValidate = "enriched.validate"
+
+// target resolves what a publish of layer/table commits: the partition key, the
+// gate whose report must have passed, and the layers to commit in order.
+func target(env *tasks.Env, layer, table string) (key, gateTask string, layers []string, err error) {
+	switch layer {
+	case lake.Silver:
+		t, ok := env.Spec.SilverTable(table)
+		if !ok {
+			return "", "", nil, fail.Usage(fmt.Errorf("silver table %q is not in spec %s", table, env.Spec.File))
+		}
+		// Quarantine first: a visible silver partition always has its quarantine.
+		return t.Key(), silver.TaskValidate, []string{lake.Quarantine, lake.Silver}, nil
+	case lake.Enriched:
+		t, ok := env.Spec.Transform(table)
+		if !ok {
+			return "", "", nil, fail.Usage(fmt.Errorf("enriched transform %q is not in spec %s", table, env.Spec.File))
+		}
+		return t.Key(), EnrichedValidate, []string{lake.Enriched}, nil
+	case lake.Dims:
+		if _, ok := env.Spec.Dim(table); !ok {
+			return "", "", nil, fail.Usage(fmt.Errorf("dim %q is not in spec %s", table, env.Spec.File))
+		}
+		return dims.Key, dims.TaskSnapshot, []string{lake.Dims}, nil
+	default:
+		return "", "", nil, fail.Usage(fmt.Errorf("layer %q cannot be published (want %s, %s or %s)", layer, lake.Silver, lake.Enriched, lake.Dims))
+	}
+}
+
+// qualify prefixes step names with the layer being committed.
+func qualify(layer string, step func(string)) func(string) {
+	if step == nil {
+		return nil
+	}
+	return func(name string) { step(layer + ":" + name) }
 }
 
 // Task is the task name of a publish, per layer: "publish.silver".
 func Task(layer string) string { return "publish." + layer }
 
-// Run commits the partition this run staged. Silver commits its quarantine first,
-// then the silver partition, so a visible silver partition always has its
-// quarantine visible too. Publishing an already committed run is a no-op.
+// Run commits the partition this run staged, once this run's gate for it passed
+// (silver: silver.validate; enriched: enriched.validate; dims: dims.snapshot).
+// Silver commits its quarantine first, then the silver partition, so a visible
+// silver partition always has its quarantine visible too. Publishing an already
+// committed run is a no-op; a publish whose read of the commit point went stale
+// re-reads and retries (lake.Commit).
 func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) {
 	if _, err := lake.ParseDate(o.Partition); err != nil {
 		return nil, fail.Usage(fmt.Errorf("publish %s %s: %w", o.Layer, o.Table, err))
 	}
-	var key, gateTask string
-	var layers []string
-	switch o.Layer {
-	case lake.Silver:
-		t, ok := env.Spec.SilverTable(o.Table)
-		if !ok {
-			return nil, fail.Usage(fmt.Errorf("silver table %q is not in spec %s", o.Table, env.Spec.File))
-		}
-		key, gateTask, layers = t.Key(), silver.TaskValidate, []string{lake.Quarantine, lake.Silver}
-	default:
-		return nil, fail.Usage(fmt.Errorf("publish: layer %q cannot be published (want silver)", o.Layer))
+	key, gateTask, layers, err := target(env, o.Layer, o.Table)
+	if err != nil {
+		return nil, err
 	}
 
 	task := Task(o.Layer)
@@ -54,12 +90,12 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 	rec := &audit.Record{RunID: env.RunID, Task: task, Table: o.Table, Partition: o.Partition,
 		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
 
-	err := gatePassed(ctx, env, gateTask, o)
+	err = gatePassed(ctx, env, gateTask, o)
 	var results []lake.CommitResult
 	if err == nil {
 		for _, layer := range layers {
 			res, cerr := lake.Commit(ctx, env.Lake, lake.CommitRequest{Layer: layer, Table: o.Table, Key: key,
-				Value: o.Partition, RunID: env.RunID, SpecSHA256: env.Spec.SHA256, Now: env.Clock(), Step: o.Step})
+				Value: o.Partition, RunID: env.RunID, SpecSHA256: env.Spec.SHA256, Now: env.Clock(), Step: qualify(layer, o.Step)})
 			if cerr != nil {
 				err = fmt.Errorf("publish %s %s partition %s: %w", layer, o.Table, o.Partition, cerr)
 				break
@@ -70,6 +106,11 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 				rec.RowsIn, rec.RowsOut = res.Manifest.RowCount, res.Manifest.RowCount
 			} else {
 				rec.RowsQuarantined = res.Manifest.RowCount
+			}
+		}
+		if err == nil && len(layers) > 1 {
+			if rerr := realign(ctx, env, o, key, layers); rerr != nil {
+				err = fmt.Errorf("publish %s %s partition %s: %w", o.Layer, o.Table, o.Partition, rerr)
 			}
 		}
 	}
@@ -117,6 +158,46 @@ func gatePassed(ctx context.Context, env *tasks.Env, gateTask string, o Options)
 	if r.Status == audit.Fail {
 		return fail.Data(fmt.Errorf("publish %s %s partition %s: the %s gate failed for run %s (%v); nothing published",
 			o.Layer, o.Table, o.Partition, gateTask, env.RunID, r.Failed()))
+	}
+	return nil
+}
+
+// realign handles two runs publishing the same silver partition at once: if
+// another run swapped the quarantine between this run's quarantine and silver
+// commits while this run's silver commit still stands, the quarantine is committed
+// again, so once every publish has finished silver and quarantine name one run (the
+// last to commit silver). A later silver commit by another run makes that run
+// responsible instead.
+func realign(ctx context.Context, env *tasks.Env, o Options, key string, layers []string) error {
+	main, companions := layers[len(layers)-1], layers[:len(layers)-1]
+	for round := 0; round < 3; round++ {
+		cur, err := lake.ReadCommitted(ctx, env.Lake, main, o.Table, key, o.Partition)
+		if err != nil {
+			return err
+		}
+		if cur.Manifest.RunID != env.RunID {
+			return nil
+		}
+		aligned := true
+		for _, layer := range companions {
+			c, err := lake.ReadCommitted(ctx, env.Lake, layer, o.Table, key, o.Partition)
+			if err != nil && !errors.Is(err, lake.ErrNotExist) {
+				return err
+			}
+			if err == nil && c.Manifest.RunID == env.RunID {
+				continue
+			}
+			aligned = false
+			env.Log.Warn("a concurrent publish replaced the partition; committing it again for this run",
+				"layer", layer, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
+			if _, err := lake.Commit(ctx, env.Lake, lake.CommitRequest{Layer: layer, Table: o.Table, Key: key, Value: o.Partition,
+				RunID: env.RunID, SpecSHA256: env.Spec.SHA256, Now: env.Clock(), Step: qualify(layer, o.Step)}); err != nil {
+				return err
+			}
+		}
+		if aligned {
+			return nil
+		}
 	}
 	return nil
 }

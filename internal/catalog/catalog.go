@@ -1,0 +1,380 @@
+// Package catalog binds the layer-qualified names spec SQL reads (silver.orders,
+// dims.customers, enriched.customer_ltv, ...) to committed lake data in a DuckDB
+// session, one schema per layer, and renders the templates of spec SQL (DESIGN
+// section 4). Data is found only through partition commit points (_MANIFEST.json),
+// never by listing data files, so a reader sees whole partitions or none.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+)
+
+// SnapshotKey is the partition key of dims snapshots (dims/<dim>/snapshot_dt=<date>/).
+const SnapshotKey = "snapshot_dt"
+
+// Columns silver adds to every quarantine row besides the raw bronze columns
+// (tasks/silver writes them).
+var quarantineColumns = []lake.Field{
+	{Name: "_reject_reason", Type: "VARCHAR"},
+	{Name: "_run_id", Type: "VARCHAR"},
+	{Name: "_source_file", Type: "VARCHAR"},
+	{Name: "_source_row", Type: "BIGINT"},
+}
+
+// Catalog binds names for one partition D: dims resolve to the snapshots on or
+// before D; every other name stands for all committed partitions of its table
+// (the SQL filters with {{ partition }}).
+type Catalog struct {
+	Spec *spec.Spec
+	Lake lake.Lake
+	// Partition is D, YYYY-MM-DD.
+	Partition string
+	// WorkDir receives local copies of the files of a remote lake; they must
+	// outlive the session's queries. A local lake is read in place.
+	WorkDir string
+}
+
+// Binding is one name bound in a session.
+type Binding struct {
+	Ref spec.Ref
+	// Key is the partition key of the bound table's folders.
+	Key string
+	// Partitions are the committed partitions the view reads, by value; none for
+	// a table with nothing committed yet (an empty view with the spec's columns).
+	Partitions []*lake.Partition
+}
+
+// Rows is the number of rows the binding's partitions hold, by their manifests.
+func (b Binding) Rows() int64 {
+	var n int64
+	for _, p := range b.Partitions {
+		n += p.Manifest.RowCount
+	}
+	return n
+}
+
+// Values are the partition values the binding reads.
+func (b Binding) Values() []string {
+	out := make([]string, len(b.Partitions))
+	for i, p := range b.Partitions {
+		out[i] = p.Manifest.Partition[b.Key]
+	}
+	return out
+}
+
+// source says where a name's data lives and what an empty view looks like.
+type source struct {
+	ref          spec.Ref
+	layer, table string
+	key          string
+	// pick chooses which committed partition values to bind.
+	pick func(vals []string) []string
+	// empty are the columns of the view when nothing is committed; nil makes an
+	// empty binding an error (the columns are unknown).
+	empty []lake.Field
+}
+
+// Names lists every name the catalog can bind, layer by layer.
+func (c *Catalog) Names() []spec.Ref {
+	s := c.Spec
+	var out []spec.Ref
+	for _, t := range s.Bronze.Tables {
+		out = append(out, spec.Ref{Layer: lake.Bronze, Name: t.Name})
+	}
+	for _, t := range s.BaseSilver.Tables {
+		out = append(out, spec.Ref{Layer: lake.Silver, Name: t.Name})
+	}
+	for _, t := range s.BaseSilver.Tables {
+		out = append(out, spec.Ref{Layer: lake.Quarantine, Name: t.Name})
+	}
+	for _, d := range s.Dims {
+		out = append(out, spec.Ref{Layer: lake.Dims, Name: d.Name}, spec.Ref{Layer: lake.Dims, Name: d.Name + spec.HistorySuffix})
+	}
+	for _, t := range s.Enriched.Transforms {
+		out = append(out, spec.Ref{Layer: lake.Enriched, Name: t.Name})
+	}
+	return out
+}
+
+// Bind creates a view for each ref (CREATE SCHEMA silver; CREATE VIEW silver.orders
+// AS ...) over its committed data, and returns what each view reads. A name the
+// spec does not define is a usage error; an enriched dependency with nothing
+// committed is a data error naming it.
+func (c *Catalog) Bind(ctx context.Context, s *duck.Session, refs ...spec.Ref) ([]Binding, error) {
+	if _, err := lake.ParseDate(c.Partition); err != nil {
+		return nil, fail.Usage(fmt.Errorf("catalog: %w", err))
+	}
+	var out []Binding
+	seen := map[spec.Ref]bool{}
+	for _, r := range refs {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		src, err := c.resolve(r)
+		if err != nil {
+			return out, err
+		}
+		b, err := c.bind(ctx, s, src)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// BindAll binds every name of Names (for `worker sql`), except enriched transforms
+// with nothing committed yet, whose columns are unknown.
+func (c *Catalog) BindAll(ctx context.Context, s *duck.Session) ([]Binding, error) {
+	var out []Binding
+	for _, r := range c.Names() {
+		b, err := c.Bind(ctx, s, r)
+		var missing *MissingError
+		if errors.As(err, &missing) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
+// MissingError says an enriched dependency has no committed partition, so its
+// view cannot be created.
+type MissingError struct {
+	Ref spec.Ref
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("%s has no committed partition yet, so its columns are unknown: build, validate and publish transform %q first (a missing dependency)", e.Ref, e.Ref.Name)
+}
+
+// resolve maps a ref to its folders, using the spec.
+func (c *Catalog) resolve(r spec.Ref) (source, error) {
+	s := c.Spec
+	all := func(vals []string) []string { return vals }
+	src := source{ref: r, layer: r.Layer, table: r.Name, pick: all}
+	switch r.Layer {
+	case lake.Bronze:
+		t, ok := s.BronzeTable(r.Name)
+		if !ok {
+			break
+		}
+		src.key = s.BronzeKey()
+		src.empty = append(fields(t.Columns), lake.Field{Name: src.key, Type: "DATE"})
+		return src, nil
+	case lake.Silver:
+		t, ok := s.SilverTable(r.Name)
+		if !ok {
+			break
+		}
+		src.key = t.Key()
+		src.empty = fields(t.Columns)
+		if _, ok := t.Column(t.Key()); !ok {
+			src.empty = append(src.empty, lake.Field{Name: t.Key(), Type: "DATE"})
+		}
+		return src, nil
+	case lake.Quarantine:
+		t, ok := s.SilverTable(r.Name)
+		if !ok {
+			break
+		}
+		src.key = t.Key()
+		if b, ok := s.BronzeTable(t.Source); ok {
+			src.empty = fields(b.Columns)
+		}
+		src.empty = append(append(src.empty, quarantineColumns...), lake.Field{Name: t.Key(), Type: "DATE"})
+		return src, nil
+	case lake.Dims:
+		d, history, ok := s.DimOf(r.Name)
+		if !ok {
+			break
+		}
+		src.table, src.key = d.Name, SnapshotKey
+		if t, ok := s.SilverTable(d.Source); ok {
+			src.empty = fields(t.Columns)
+		}
+		src.empty = append(src.empty, lake.Field{Name: SnapshotKey, Type: "DATE"})
+		upTo := func(vals []string) []string {
+			n := sort.SearchStrings(vals, c.Partition+"\x00") // values <= D
+			return vals[:n]
+		}
+		if history {
+			src.pick = upTo
+		} else {
+			src.pick = func(vals []string) []string {
+				v := upTo(vals)
+				if len(v) == 0 {
+					return nil
+				}
+				return v[len(v)-1:]
+			}
+		}
+		return src, nil
+	case lake.Enriched:
+		t, ok := s.Transform(r.Name)
+		if !ok {
+			break
+		}
+		src.key = t.Key()
+		return src, nil
+	case spec.LayerGold:
+		return src, fail.Usage(fmt.Errorf("%s: gold tables live in the warehouse, not in the lake catalog", r))
+	}
+	return src, fail.Usage(fmt.Errorf("%s is not in the catalog of spec %s: use bronze.<table>, silver.<table>, quarantine.<table>, dims.<dim>, dims.<dim>_history or enriched.<transform> as the spec names them", r, c.Spec.File))
+}
+
+// bind creates the view of one source.
+func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Binding, error) {
+	b := Binding{Ref: src.ref, Key: src.key}
+	vals, err := lake.CommittedPartitions(ctx, c.Lake, src.layer, src.table, src.key)
+	if err != nil {
+		return b, fmt.Errorf("bind %s: %w", src.ref, err)
+	}
+	for _, v := range src.pick(vals) {
+		p, err := lake.ReadCommitted(ctx, c.Lake, src.layer, src.table, src.key, v)
+		if err != nil {
+			return b, fmt.Errorf("bind %s: %w", src.ref, err)
+		}
+		b.Partitions = append(b.Partitions, p)
+	}
+	body, err := c.viewBody(ctx, s, src, b.Partitions)
+	if err != nil {
+		return b, err
+	}
+	schema := duck.Ident(src.ref.Layer)
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s.%s AS\n%s", schema, duck.Ident(src.ref.Name), body)
+	if err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema, q); err != nil {
+		return b, fmt.Errorf("bind %s: %w", src.ref, err)
+	}
+	return b, nil
+}
+
+// viewBody is the SELECT a view runs: one read_parquet over the partitions whose
+// files carry the partition key column (silver, enriched, dims), plus one SELECT per
+// partition whose files lack it (quarantine, bronze) that adds it as a DATE, so every
+// view has its partition key (dims: snapshot_dt) as a column. Files combine by name,
+// so partitions written before a column was added still read.
+func (c *Catalog) viewBody(ctx context.Context, s *duck.Session, src source, parts []*lake.Partition) (string, error) {
+	var carried, selects []string
+	var schema []lake.Field
+	for _, p := range parts {
+		if schema == nil && len(p.Manifest.Schema) > 0 {
+			schema = p.Manifest.Schema
+		}
+		paths := p.FilePaths()
+		if len(paths) == 0 {
+			continue
+		}
+		locals, err := lake.Localize(ctx, c.Lake, paths, c.WorkDir)
+		if err != nil {
+			return "", fmt.Errorf("bind %s: %w", src.ref, err)
+		}
+		has, err := carries(ctx, s, p.Manifest, locals, src.key)
+		if err != nil {
+			return "", fmt.Errorf("bind %s: read %s: %w", src.ref, p.Dir, err)
+		}
+		if has {
+			carried = append(carried, locals...)
+			continue
+		}
+		selects = append(selects, fmt.Sprintf("SELECT *, DATE %s AS %s FROM %s",
+			duck.Str(p.Manifest.Partition[src.key]), duck.Ident(src.key), readParquet(locals)))
+	}
+	if len(carried) > 0 {
+		selects = append([]string{"SELECT * FROM " + readParquet(carried)}, selects...)
+	}
+	if len(selects) > 0 {
+		return strings.Join(selects, "\nUNION ALL BY NAME\n"), nil
+	}
+	// Nothing to read: an empty view with the committed schema, or the spec's columns.
+	cols := src.empty
+	if schema != nil {
+		cols = schema
+		if !hasField(cols, src.key) {
+			cols = append(append([]lake.Field{}, cols...), lake.Field{Name: src.key, Type: "DATE"})
+		}
+	}
+	if cols == nil {
+		return "", fail.Data(&MissingError{Ref: src.ref})
+	}
+	return emptySelect(cols), nil
+}
+
+// carries reports whether a partition's files hold the partition key as a column:
+// from the manifest's schema when it has one, else from the files themselves.
+func carries(ctx context.Context, s *duck.Session, m *lake.Manifest, locals []string, key string) (bool, error) {
+	if len(m.Schema) > 0 {
+		return hasField(m.Schema, key), nil
+	}
+	rows, err := s.Conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM "+readParquet(locals)+")")
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+		found = found || n == key
+	}
+	return found, rows.Err()
+}
+
+// readParquet reads lake files by their own columns only: the lake's folder names
+// (ingestion_dt=..., run=...) must not turn into columns, hence no hive partitioning.
+func readParquet(locals []string) string {
+	return "read_parquet(" + duck.StrList(locals) + ", hive_partitioning = false, union_by_name = true)"
+}
+
+func emptySelect(cols []lake.Field) string {
+	parts := make([]string, len(cols))
+	for i, f := range cols {
+		parts[i] = fmt.Sprintf("CAST(NULL AS %s) AS %s", safeType(f.Type), duck.Ident(f.Name))
+	}
+	return "SELECT " + strings.Join(parts, ", ") + " WHERE false"
+}
+
+// typeName matches plain type names: VARCHAR, DECIMAL(12,2), TIMESTAMP WITH TIME ZONE, INTEGER[].
+var typeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_ ]*(\(\d+(,\s*\d+)?\))?(\[\])*$`)
+
+// safeType keeps a type name read from a manifest from carrying SQL: anything
+// but a plain type name reads as VARCHAR (it only types an empty view).
+func safeType(t string) string {
+	if !typeName.MatchString(t) {
+		return "VARCHAR"
+	}
+	return t
+}
+
+func fields(cols []spec.Column) []lake.Field {
+	out := make([]lake.Field, len(cols))
+	for i, c := range cols {
+		out[i] = lake.Field{Name: c.Name, Type: c.Type}
+	}
+	return out
+}
+
+func hasField(fs []lake.Field, name string) bool {
+	for _, f := range fs {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,271 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/shoplake/lakehouse/internal/catalog"
+	"github.com/shoplake/lakehouse/internal/catalog/catalogtest"
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+)
+
+const testSpec = `pipeline: t
+bronze:
+  tables:
+    - name: customers
+      columns:
+        - {name: customer_id, type: VARCHAR}
+        - {name: tier, type: VARCHAR}
+    - name: orders
+      columns:
+        - {name: order_id, type: VARCHAR}
+        - {name: customer_id, type: VARCHAR}
+        - {name: amount, type: VARCHAR}
+base_silver:
+  tables:
+    - name: customers
+      source: customers
+      primary_key: [customer_id]
+      columns:
+        - {name: customer_id, type: VARCHAR}
+        - {name: tier, type: VARCHAR}
+    - name: orders
+      source: orders
+      primary_key: [order_id]
+      columns:
+        - {name: order_id, type: VARCHAR}
+        - {name: customer_id, type: VARCHAR}
+        - {name: amount, type: "DECIMAL(10,2)"}
+dims:
+  - {name: customers, source: customers, max_age: 24h}
+enriched:
+  transforms:
+    - name: spend
+      sql: sql/spend.sql
+      depends_on: [silver.orders]
+`
+
+func load(t *testing.T) *spec.Spec {
+	t.Helper()
+	sp, err := spec.Load(fstest.MapFS{
+		"pipeline.yaml": {Data: []byte(testSpec)},
+		"sql/spend.sql": {Data: []byte("SELECT customer_id, sum(amount) AS spend FROM silver.orders GROUP BY 1")},
+	}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}
+
+type fixture struct {
+	sp *spec.Spec
+	l  lake.Lake
+	s  *duck.Session
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	l, err := lake.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := duck.Open(context.Background(), duck.Options{MemoryLimit: "256MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &fixture{sp: load(t), l: l, s: s}
+}
+
+func (f *fixture) catalog(d string) *catalog.Catalog {
+	return &catalog.Catalog{Spec: f.sp, Lake: f.l, Partition: d}
+}
+
+func (f *fixture) query(t *testing.T, q string) string {
+	t.Helper()
+	return catalogtest.QueryText(t, f.s.Conn, q)
+}
+
+func (f *fixture) bind(t *testing.T, d string, refs ...string) []catalog.Binding {
+	t.Helper()
+	var rs []spec.Ref
+	for _, r := range refs {
+		ref, err := spec.ParseRef(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, ref)
+	}
+	b, err := f.catalog(d).Bind(context.Background(), f.s, rs...)
+	if err != nil {
+		t.Fatalf("bind %v for %s: %v", refs, d, err)
+	}
+	return b
+}
+
+func TestDimsBindTheLatestSnapshotOnOrBeforeD(t *testing.T) {
+	f := newFixture(t)
+	catalogtest.Dim(t, f.l, f.sp, "customers", "2026-11-18", `
+customer_id | tier
+C1          | bronze`)
+	catalogtest.Dim(t, f.l, f.sp, "customers", "2026-11-20", `
+customer_id | tier
+C1          | gold
+C2          | silver`)
+
+	for _, tc := range []struct{ d, want string }{
+		{"2026-11-17", "customer_id | tier | snapshot_dt"}, // before the first snapshot: empty, spec columns
+		{"2026-11-18", "customer_id | tier | snapshot_dt\nC1 | bronze | 2026-11-18"},
+		{"2026-11-19", "customer_id | tier | snapshot_dt\nC1 | bronze | 2026-11-18"}, // backfill: not the newer one
+		{"2026-11-20", "customer_id | tier | snapshot_dt\nC1 | gold | 2026-11-20\nC2 | silver | 2026-11-20"},
+		{"2026-12-01", "customer_id | tier | snapshot_dt\nC1 | gold | 2026-11-20\nC2 | silver | 2026-11-20"},
+	} {
+		t.Run(tc.d, func(t *testing.T) {
+			b := f.bind(t, tc.d, "dims.customers")
+			catalogtest.Equal(t, f.query(t, "SELECT customer_id, tier, snapshot_dt FROM dims.customers ORDER BY 1"), tc.want)
+			if len(b) != 1 || len(b[0].Values()) > 1 {
+				t.Errorf("binding = %+v, want one snapshot at most", b)
+			}
+		})
+	}
+}
+
+func TestDimsHistoryHasEverySnapshotOnOrBeforeD(t *testing.T) {
+	f := newFixture(t)
+	for _, d := range []string{"2026-11-18", "2026-11-19", "2026-11-21"} {
+		catalogtest.Dim(t, f.l, f.sp, "customers", d, `
+customer_id | tier
+C1          | t-`+d)
+	}
+	b := f.bind(t, "2026-11-20", "dims.customers_history")
+	catalogtest.Equal(t, f.query(t, "SELECT customer_id, tier, snapshot_dt, typeof(snapshot_dt) AS ty FROM dims.customers_history ORDER BY snapshot_dt"), `
+customer_id | tier         | snapshot_dt | ty
+C1          | t-2026-11-18 | 2026-11-18  | DATE
+C1          | t-2026-11-19 | 2026-11-19  | DATE`)
+	if got := strings.Join(b[0].Values(), ","); got != "2026-11-18,2026-11-19" {
+		t.Errorf("bound snapshots = %s", got)
+	}
+	if b[0].Rows() != 2 {
+		t.Errorf("rows = %d, want 2", b[0].Rows())
+	}
+}
+
+func TestSilverBindsEveryCommittedPartition(t *testing.T) {
+	f := newFixture(t)
+	catalogtest.Silver(t, f.l, f.sp, "orders", "2026-11-20", `
+order_id | customer_id | amount
+O1       | C1          | 10.50`)
+	catalogtest.Silver(t, f.l, f.sp, "orders", "2026-11-21", `
+order_id | customer_id | amount
+O2       | C1          | 4.50
+O3       | C2          | 1.00`)
+	// A partition staged but never committed stays invisible.
+	dir := lake.StagingDir("other", lake.Silver, "orders", "ingestion_dt", "2026-11-22")
+	if _, err := lake.WriteBytes(context.Background(), f.l, dir+"/part-00000.parquet", []byte("junk"), lake.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// D does not limit silver: the SQL filters with {{ partition }}.
+	b := f.bind(t, "2026-11-20", "silver.orders", "silver.customers")
+	catalogtest.Equal(t, f.query(t, "SELECT ingestion_dt, count(*) AS n, sum(amount) AS amount FROM silver.orders GROUP BY 1 ORDER BY 1"), `
+ingestion_dt | n | amount
+2026-11-20   | 1 | 10.50
+2026-11-21   | 2 | 5.50`)
+	// Only the files' own columns: the run=<id> and key=value folders add none.
+	catalogtest.Equal(t, f.query(t, "SELECT column_name, column_type FROM (DESCRIBE silver.orders)"), `
+column_name  | column_type
+order_id     | VARCHAR
+customer_id  | VARCHAR
+amount       | DECIMAL(10,2)
+ingestion_dt | DATE`)
+	if b[0].Rows() != 3 || len(b[0].Partitions) != 2 {
+		t.Errorf("orders binding: rows %d, partitions %d", b[0].Rows(), len(b[0].Partitions))
+	}
+	// Nothing committed: an empty view with the spec's columns and the partition key.
+	catalogtest.Equal(t, f.query(t, "SELECT column_name, column_type FROM (DESCRIBE silver.customers)"), `
+column_name  | column_type
+customer_id  | VARCHAR
+tier         | VARCHAR
+ingestion_dt | DATE`)
+	catalogtest.Equal(t, f.query(t, "SELECT count(*) AS n FROM silver.customers"), "n\n0")
+}
+
+func TestQuarantineGetsItsPartitionColumn(t *testing.T) {
+	f := newFixture(t)
+	catalogtest.Quarantine(t, f.l, f.sp, "orders", "2026-11-20", `
+order_id | customer_id | amount | _reject_reason
+O9       | C1          | abc    | cast_failed:amount`)
+	catalogtest.Quarantine(t, f.l, f.sp, "orders", "2026-11-21", `
+order_id | customer_id | amount | _reject_reason
+NULL     | C1          | 1      | pk_null`)
+	f.bind(t, "2026-11-21", "quarantine.orders")
+	catalogtest.Equal(t, f.query(t, "SELECT ingestion_dt, order_id, _reject_reason FROM quarantine.orders ORDER BY 1"), `
+ingestion_dt | order_id | _reject_reason
+2026-11-20   | O9       | cast_failed:amount
+2026-11-21   | NULL     | pk_null`)
+}
+
+func TestEnrichedBindingNeedsACommittedPartition(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.catalog("2026-11-20").Bind(context.Background(), f.s, spec.Ref{Layer: "enriched", Name: "spend"})
+	var missing *catalog.MissingError
+	if !errors.As(err, &missing) || fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "enriched.spend") {
+		t.Fatalf("err = %v (code %d), want a missing-dependency data error naming enriched.spend", err, fail.Code(err))
+	}
+
+	catalogtest.Commit(t, f.l, catalogtest.Partition{Layer: lake.Enriched, Table: "spend", Key: "ingestion_dt", Value: "2026-11-19"},
+		[]lake.Field{{Name: "customer_id", Type: "VARCHAR"}, {Name: "spend", Type: "DECIMAL(38,2)"}, {Name: "ingestion_dt", Type: "DATE"}}, `
+customer_id | spend
+C1          | 7.25`)
+	f.bind(t, "2026-11-20", "enriched.spend")
+	catalogtest.Equal(t, f.query(t, "SELECT * FROM enriched.spend"), `
+customer_id | spend | ingestion_dt
+C1          | 7.25  | 2026-11-19`)
+}
+
+func TestUnknownNamesAreErrors(t *testing.T) {
+	f := newFixture(t)
+	for _, ref := range []spec.Ref{
+		{Layer: "silver", Name: "nope"},
+		{Layer: "dims", Name: "orders"},
+		{Layer: "dims", Name: "nope_history"},
+		{Layer: "enriched", Name: "nope"},
+		{Layer: "quarantine", Name: "nope"},
+		{Layer: "gold", Name: "fct_orders"},
+		{Layer: "platinum", Name: "orders"},
+	} {
+		_, err := f.catalog("2026-11-20").Bind(context.Background(), f.s, ref)
+		if err == nil || fail.Code(err) != fail.BadUsage || !strings.Contains(err.Error(), ref.String()) {
+			t.Errorf("bind %s: err = %v, want a usage error naming it", ref, err)
+		}
+	}
+	if _, err := f.catalog("2026-13-01").Bind(context.Background(), f.s, spec.Ref{Layer: "silver", Name: "orders"}); fail.Code(err) != fail.BadUsage {
+		t.Errorf("bad partition: err = %v, want a usage error", err)
+	}
+}
+
+func TestBindAllSkipsEnrichedWithoutData(t *testing.T) {
+	f := newFixture(t)
+	catalogtest.Silver(t, f.l, f.sp, "orders", "2026-11-20", `
+order_id | customer_id | amount
+O1       | C1          | 1.00`)
+	b, err := f.catalog("2026-11-20").BindAll(context.Background(), f.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range b {
+		names = append(names, x.Ref.String())
+	}
+	want := "bronze.customers bronze.orders silver.customers silver.orders quarantine.customers quarantine.orders dims.customers dims.customers_history"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("bound %s\nwant  %s", got, want)
+	}
+	catalogtest.Equal(t, f.query(t, "SELECT count(*) AS n FROM silver.orders JOIN dims.customers USING (customer_id)"), "n\n0")
+}

@@ -1,0 +1,140 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+)
+
+// Dialect is the SQL flavour the template macros render for (DESIGN section 4).
+type Dialect int
+
+// Dialects the macros know.
+const (
+	DuckDB Dialect = iota
+	BigQuery
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case DuckDB:
+		return "duckdb"
+	case BigQuery:
+		return "bigquery"
+	}
+	return fmt.Sprintf("dialect(%d)", int(d))
+}
+
+// ParseDialect reads a dialect name as the --warehouse flag spells it.
+func ParseDialect(s string) (Dialect, error) {
+	switch strings.ToLower(s) {
+	case "duckdb":
+		return DuckDB, nil
+	case "bigquery":
+		return BigQuery, nil
+	}
+	return 0, fmt.Errorf("unknown SQL dialect %q (want duckdb or bigquery)", s)
+}
+
+// Macros lists the template functions spec SQL may use, for messages.
+var Macros = []string{"partition", "date_trunc", "date_diff", "safe_divide"}
+
+// units are the date parts date_trunc and date_diff accept; both warehouses know them.
+var units = []string{"microsecond", "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year"}
+
+// FuncMap is the template functions of spec SQL for partition D in dialect d:
+//
+//	{{ partition }}                      DATE 'YYYY-MM-DD' (both dialects)
+//	{{ date_trunc "month" "order_ts" }}  date_trunc('month', order_ts) | DATE_TRUNC(order_ts, MONTH)
+//	{{ date_diff "day" "a" "b" }}        date_diff('day', a, b)        | DATE_DIFF(b, a, DAY)
+//	{{ safe_divide "a" "b" }}            (a) / NULLIF(b, 0)            | SAFE_DIVIDE(a, b)
+//
+// Arguments are a unit from a fixed list and single SQL expressions (checked with
+// spec.CheckExpr), so a slip in a macro call cannot smuggle in a statement.
+func FuncMap(d Dialect, partition string) template.FuncMap {
+	return template.FuncMap{
+		"partition": func() string { return "DATE " + duck.Str(partition) },
+		"date_trunc": func(unit, expr string) (string, error) {
+			u, err := checkUnit("date_trunc", unit)
+			if err != nil {
+				return "", err
+			}
+			if err := checkArgs("date_trunc", expr); err != nil {
+				return "", err
+			}
+			if d == BigQuery {
+				return fmt.Sprintf("DATE_TRUNC(%s, %s)", expr, strings.ToUpper(u)), nil
+			}
+			return fmt.Sprintf("date_trunc(%s, %s)", duck.Str(u), expr), nil
+		},
+		"date_diff": func(unit, start, end string) (string, error) {
+			u, err := checkUnit("date_diff", unit)
+			if err != nil {
+				return "", err
+			}
+			if err := checkArgs("date_diff", start, end); err != nil {
+				return "", err
+			}
+			if d == BigQuery {
+				return fmt.Sprintf("DATE_DIFF(%s, %s, %s)", end, start, strings.ToUpper(u)), nil
+			}
+			return fmt.Sprintf("date_diff(%s, %s, %s)", duck.Str(u), start, end), nil
+		},
+		"safe_divide": func(num, den string) (string, error) {
+			if err := checkArgs("safe_divide", num, den); err != nil {
+				return "", err
+			}
+			if d == BigQuery {
+				return fmt.Sprintf("SAFE_DIVIDE(%s, %s)", num, den), nil
+			}
+			return fmt.Sprintf("(%s) / NULLIF(%s, 0)", num, den), nil
+		},
+	}
+}
+
+// Render expands the templates of a spec SQL file (name is how messages show it,
+// e.g. specs/shop/sql/customer_ltv.sql) for partition D in dialect d. An unknown
+// macro or a bad argument is an error naming the file and position.
+func Render(name, src string, d Dialect, partition string) (string, error) {
+	if _, err := lake.ParseDate(partition); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	tmpl, err := template.New(name).Option("missingkey=error").Funcs(FuncMap(d, partition)).Parse(src)
+	if err != nil {
+		return "", fmt.Errorf("%s (macros: %s)", trimTemplate(err), strings.Join(Macros, ", "))
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, nil); err != nil {
+		return "", fmt.Errorf("%s", trimTemplate(err))
+	}
+	return b.String(), nil
+}
+
+// trimTemplate drops text/template's "template: " prefix: the message already
+// starts with the file name and position.
+func trimTemplate(err error) string {
+	return strings.TrimPrefix(err.Error(), "template: ")
+}
+
+func checkUnit(macro, unit string) (string, error) {
+	u := strings.ToLower(strings.TrimSpace(unit))
+	for _, x := range units {
+		if u == x {
+			return u, nil
+		}
+	}
+	return "", fmt.Errorf("%s: unknown unit %q (want one of %s)", macro, unit, strings.Join(units, ", "))
+}
+
+func checkArgs(macro string, exprs ...string) error {
+	for _, e := range exprs {
+		if err := spec.CheckExpr(e); err != nil {
+			return fmt.Errorf("%s: argument %q %v", macro, e, err)
+		}
+	}
+	return nil
+}

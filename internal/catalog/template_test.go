@@ -1,0 +1,89 @@
+package catalog_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/shoplake/lakehouse/internal/catalog"
+	"github.com/shoplake/lakehouse/internal/catalog/catalogtest"
+	"github.com/shoplake/lakehouse/internal/duck"
+)
+
+func TestMacrosRenderPerDialect(t *testing.T) {
+	for _, tc := range []struct {
+		src, duckdb, bigquery string
+	}{
+		{`{{ partition }}`, `DATE '2026-11-20'`, `DATE '2026-11-20'`},
+		{`{{ date_trunc "month" "order_ts" }}`, `date_trunc('month', order_ts)`, `DATE_TRUNC(order_ts, MONTH)`},
+		{`{{ date_trunc "Week" "o.order_ts" }}`, `date_trunc('week', o.order_ts)`, `DATE_TRUNC(o.order_ts, WEEK)`},
+		{`{{ date_diff "day" "a" "b" }}`, `date_diff('day', a, b)`, `DATE_DIFF(b, a, DAY)`},
+		{`{{ date_diff "day" "CAST(ts AS DATE)" partition }}`, `date_diff('day', CAST(ts AS DATE), DATE '2026-11-20')`, `DATE_DIFF(DATE '2026-11-20', CAST(ts AS DATE), DAY)`},
+		{`{{ safe_divide "a" "b" }}`, `(a) / NULLIF(b, 0)`, `SAFE_DIVIDE(a, b)`},
+		{`{{ safe_divide "coalesce(x, 0)" "n - 1" }}`, `(coalesce(x, 0)) / NULLIF(n - 1, 0)`, `SAFE_DIVIDE(coalesce(x, 0), n - 1)`},
+		{"SELECT 1 -- no macro here", "SELECT 1 -- no macro here", "SELECT 1 -- no macro here"},
+	} {
+		for _, d := range []struct {
+			dialect catalog.Dialect
+			want    string
+		}{{catalog.DuckDB, tc.duckdb}, {catalog.BigQuery, tc.bigquery}} {
+			got, err := catalog.Render("sql/x.sql", tc.src, d.dialect, "2026-11-20")
+			if err != nil || got != d.want {
+				t.Errorf("%s %s = %q, %v; want %q", d.dialect, tc.src, got, err, d.want)
+			}
+		}
+	}
+}
+
+// The DuckDB renderings compute what they promise.
+func TestMacrosRunInDuckDB(t *testing.T) {
+	src := `SELECT {{ partition }} AS d,
+  {{ date_trunc "month" "TIMESTAMP '2026-11-20 10:30:00'" }} AS month_start,
+  {{ date_diff "day" "DATE '2026-11-01'" partition }} AS days,
+  {{ safe_divide "7" "2" }} AS half,
+  {{ safe_divide "7" "0" }} AS by_zero`
+	q, err := catalog.Render("sql/x.sql", src, catalog.DuckDB, "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := duck.Open(context.Background(), duck.Options{MemoryLimit: "128MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	catalogtest.Equal(t, catalogtest.QueryText(t, s.Conn, q), `
+d          | month_start         | days | half | by_zero
+2026-11-20 | 2026-11-01 00:00:00 | 19   | 3.5  | NULL`)
+}
+
+func TestBadMacrosNameTheFile(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`SELECT {{ date_add "day" "a" }}`, `function "date_add" not defined`},
+		{`SELECT {{ date_trunc "fortnight" "a" }}`, `unknown unit "fortnight"`},
+		{`SELECT {{ date_trunc "month" }}`, `wrong number of args for date_trunc`},
+		{`SELECT {{ safe_divide "a" "b" "c" }}`, `wrong number of args for safe_divide`},
+		{`SELECT {{ safe_divide "a; DROP TABLE x" "b" }}`, `contains ";"`},
+		{`SELECT {{ date_diff "day" "a, b" "c" }}`, `top-level ","`},
+		{`SELECT {{ partition`, `unclosed action`},
+		{`SELECT {{ .Table }}`, `Table`},
+	} {
+		_, err := catalog.Render("specs/shop/sql/x.sql", tc.src, catalog.DuckDB, "2026-11-20")
+		if err == nil || !strings.Contains(err.Error(), "specs/shop/sql/x.sql") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("render %s: err = %v; want one naming the file and %q", tc.src, err, tc.want)
+		}
+	}
+	if _, err := catalog.Render("sql/x.sql", "SELECT 1", catalog.DuckDB, "20261120"); err == nil || !strings.Contains(err.Error(), "sql/x.sql") {
+		t.Errorf("bad partition: err = %v", err)
+	}
+}
+
+func TestParseDialect(t *testing.T) {
+	for in, want := range map[string]catalog.Dialect{"duckdb": catalog.DuckDB, "BigQuery": catalog.BigQuery} {
+		if got, err := catalog.ParseDialect(in); err != nil || got != want || got.String() != strings.ToLower(in) {
+			t.Errorf("ParseDialect(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := catalog.ParseDialect("postgres"); err == nil {
+		t.Error("ParseDialect(postgres) succeeded")
+	}
+}

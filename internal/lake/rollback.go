@@ -1,0 +1,147 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"time"
+)
+
+// ErrCorrupt is returned (wrapped) when a committed run's files are missing or do
+// not match its manifest, so it cannot be made visible again.
+var ErrCorrupt = errors.New("run folder does not match its manifest")
+
+// RollbackRequest names the partition to point back at an earlier committed run.
+type RollbackRequest struct {
+	Layer, Table, Key, Value string
+	// RunID is the earlier run to make current again.
+	RunID string
+	Now   time.Time
+	// Step, when set, is called before each step with its name (as in Commit).
+	Step func(name string)
+}
+
+// RollbackResult says what a rollback did.
+type RollbackResult struct {
+	// Manifest is the commit point now in place.
+	Manifest *Manifest
+	// ManifestPath is the commit point's lake path.
+	ManifestPath string
+	// RunManifestPath is the rolled-back-to run's own manifest.
+	RunManifestPath string
+	// AlreadyCurrent is true when the partition already pointed at the run.
+	AlreadyCurrent bool
+	// PreviousRunID is the run the partition pointed at before, if any.
+	PreviousRunID string
+}
+
+// VerifyRun reads the immutable manifest of one committed run of a partition
+// (<partition>/run=<id>/_MANIFEST.json) and checks that every file it lists exists
+// with its size and crc32c. A missing run manifest wraps ErrNotExist; a missing or
+// changed file wraps ErrCorrupt.
+func VerifyRun(ctx context.Context, l Lake, layer, table, key, value, runID string) (*Manifest, error) {
+	if err := CheckRunID(runID); err != nil {
+		return nil, err
+	}
+	runDir := RunDir(PartitionDir(layer, table, key, value), runID)
+	mp := path.Join(runDir, ManifestFile)
+	m, _, err := ReadManifest(ctx, l, mp)
+	if err != nil {
+		if errors.Is(err, ErrNotExist) {
+			return nil, fmt.Errorf("run %s was never committed to %s (no %s; gc may have removed it): %w",
+				runID, PartitionDir(layer, table, key, value), mp, ErrNotExist)
+		}
+		return nil, err
+	}
+	if m.RunID != runID {
+		return nil, fmt.Errorf("%s names run %q, not %q: %w", mp, m.RunID, runID, ErrCorrupt)
+	}
+	if m.Partition[key] != value {
+		return nil, fmt.Errorf("%s is for partition %v, not %s=%s: %w", mp, m.Partition, key, value, ErrCorrupt)
+	}
+	for _, f := range m.Files {
+		p := path.Join(runDir, f.Path)
+		info, err := l.Stat(ctx, p)
+		if err != nil {
+			if errors.Is(err, ErrNotExist) {
+				return nil, fmt.Errorf("run %s: file %s is missing: %w", runID, p, ErrCorrupt)
+			}
+			return nil, err
+		}
+		if info.Size != f.Bytes || info.CRC32C != f.CRC32C {
+			return nil, fmt.Errorf("run %s: file %s has %d bytes, crc32c %s; the manifest says %d, %s: %w",
+				runID, p, info.Size, info.CRC32C, f.Bytes, f.CRC32C, ErrCorrupt)
+		}
+	}
+	return m, nil
+}
+
+// Rollback points a partition's commit point back at an earlier committed run
+// (`worker rollback`): it verifies the run's files against the run's own manifest,
+// swaps the commit point by compare-and-swap (recording rolled_back_from), then
+// updates the table pointer. Like Commit, every step is safe to repeat.
+func Rollback(ctx context.Context, l Lake, req RollbackRequest) (RollbackResult, error) {
+	step := req.Step
+	if step == nil {
+		step = func(string) {}
+	}
+	partDir := PartitionDir(req.Layer, req.Table, req.Key, req.Value)
+	res := RollbackResult{ManifestPath: path.Join(partDir, ManifestFile),
+		RunManifestPath: path.Join(RunDir(partDir, req.RunID), ManifestFile)}
+
+	step("verify-run")
+	runManifest, err := VerifyRun(ctx, l, req.Layer, req.Table, req.Key, req.Value, req.RunID)
+	if err != nil {
+		return res, err
+	}
+	commitPoint := *runManifest
+	commitPoint.Files = make([]File, len(runManifest.Files))
+	for i, f := range runManifest.Files {
+		f.Path = path.Join("run="+req.RunID, f.Path)
+		commitPoint.Files[i] = f
+	}
+	commitPoint.RolledBackAt = req.Now.UTC().Format(time.RFC3339Nano)
+
+	for attempt := 0; ; attempt++ {
+		if attempt == maxCASAttempts {
+			return res, fmt.Errorf("rollback %s: gave up after %d concurrent updates", res.ManifestPath, attempt)
+		}
+		step("read-commit-point")
+		cur, gen, err := ReadManifest(ctx, l, res.ManifestPath)
+		pre := Precondition{GenerationMatch: gen}
+		switch {
+		case errors.Is(err, ErrNotExist):
+			pre = Precondition{DoesNotExist: true}
+			commitPoint.RolledBackFrom = ""
+		case err != nil:
+			return res, err
+		case cur.RunID == req.RunID:
+			res.Manifest, res.AlreadyCurrent = cur, true
+		default:
+			res.PreviousRunID = cur.RunID
+			commitPoint.RolledBackFrom = cur.RunID
+		}
+		if res.AlreadyCurrent {
+			break
+		}
+		step("swap-commit-point")
+		_, err = WriteBytes(ctx, l, res.ManifestPath, EncodeJSON(&commitPoint), pre)
+		if errors.Is(err, ErrPrecondition) {
+			continue // a publish or another rollback won this round: re-read and retry
+		}
+		if err != nil {
+			return res, err
+		}
+		res.Manifest = &commitPoint
+		break
+	}
+
+	step("update-pointer")
+	preq := CommitRequest{Layer: req.Layer, Table: req.Table, Key: req.Key, Value: req.Value, RunID: req.RunID, Now: req.Now}
+	if err := updatePointer(ctx, l, preq, res.Manifest); err != nil {
+		return res, err
+	}
+	step("done")
+	return res, nil
+}

@@ -1,0 +1,129 @@
+package warehouse_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/warehouse"
+)
+
+func refs(ss ...string) []spec.Ref {
+	var out []spec.Ref
+	for _, s := range ss {
+		r, _ := spec.ParseRef(s)
+		out = append(out, r)
+	}
+	return out
+}
+
+func dimsOf(name string) (string, bool, bool) {
+	if b, ok := strings.CutSuffix(name, "_history"); ok {
+		return b, true, true
+	}
+	return name, false, true
+}
+
+func TestRenderNames(t *testing.T) {
+	src := `-- silver.orders in a comment stays
+SELECT o.order_id, 'silver.orders' AS s, c.country, g.x
+FROM silver.orders o
+JOIN dims.customers c ON c.customer_id = o.customer_id
+JOIN gold.fct_orders AS g ON g.order_id = o.order_id
+LEFT JOIN dims.customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1`
+	deps := refs("silver.orders", "dims.customers", "dims.customers_history", "gold.fct_orders")
+	for _, tc := range []struct {
+		d    warehouse.Dialect
+		want string
+	}{
+		{warehouse.DuckDialect{}, `-- silver.orders in a comment stays
+SELECT o.order_id, 'silver.orders' AS s, c.country, g.x
+FROM "silver"."orders" o
+JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt = (SELECT MAX(snapshot_dt) FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20')) c ON c.customer_id = o.customer_id
+JOIN "gold"."fct_orders" AS g ON g.order_id = o.order_id
+LEFT JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1`},
+		{warehouse.BigQueryDialect{Project: "p-1"}, "-- silver.orders in a comment stays\n" +
+			"SELECT o.order_id, 'silver.orders' AS s, c.country, g.x\n" +
+			"FROM `p-1.silver.orders` o\n" +
+			"JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt = (SELECT MAX(snapshot_dt) FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20')) c ON c.customer_id = o.customer_id\n" +
+			"JOIN `p-1.gold.fct_orders` AS g ON g.order_id = o.order_id\n" +
+			"LEFT JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1"},
+	} {
+		got, err := warehouse.Render(src, warehouse.RenderOptions{Dialect: tc.d, Partition: "2026-11-20", DependsOn: deps, Dims: dimsOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s:\n%s\nwant:\n%s", tc.d.Name(), got, tc.want)
+		}
+	}
+}
+
+func TestRenderMacros(t *testing.T) {
+	src := `{{ partition }}|{{ date_trunc "month" "order_ts" }}|{{ date_trunc "week" "d" }}|{{ date_diff "day" "a" "b" }}|{{ date_add "quarter" 1 "d" }}|{{ safe_divide "x" "y" }}|{{ day_of_week "d" }}`
+	for _, tc := range []struct {
+		d    warehouse.Dialect
+		want string
+	}{
+		{warehouse.DuckDialect{}, "DATE '2026-11-20'|CAST(date_trunc('month', order_ts) AS DATE)|CAST(date_trunc('week', d) AS DATE)|" +
+			"date_diff('day', CAST(a AS DATE), CAST(b AS DATE))|CAST(CAST(d AS DATE) + INTERVAL (3) MONTH AS DATE)|((x) / NULLIF(y, 0))|isodow(d)"},
+		{warehouse.BigQueryDialect{Project: "p"}, "DATE '2026-11-20'|DATE_TRUNC(CAST(order_ts AS DATE), MONTH)|DATE_TRUNC(CAST(d AS DATE), ISOWEEK)|" +
+			"DATE_DIFF(CAST(b AS DATE), CAST(a AS DATE), DAY)|DATE_ADD(CAST(d AS DATE), INTERVAL 3 MONTH)|SAFE_DIVIDE(x, y)|(MOD(EXTRACT(DAYOFWEEK FROM d) + 5, 7) + 1)"},
+	} {
+		got, err := warehouse.Expand(src, tc.d, "2026-11-20")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s:\n%s\nwant:\n%s", tc.d.Name(), got, tc.want)
+		}
+	}
+	for _, bad := range []string{`{{ date_trunc "hour" "x" }}`, `{{ nosuch }}`, `{{ partition`} {
+		if _, err := warehouse.Expand(bad, warehouse.DuckDialect{}, "2026-11-20"); err == nil {
+			t.Errorf("Expand(%q) succeeded", bad)
+		}
+	}
+	if _, err := warehouse.Render("SELECT 1", warehouse.RenderOptions{Dialect: warehouse.DuckDialect{}, Partition: "../x"}); err == nil {
+		t.Error("a partition that is not a date was accepted")
+	}
+}
+
+// The DuckDB renderings compute what the README table promises.
+func TestMacrosOnDuckDB(t *testing.T) {
+	ctx := context.Background()
+	w, err := warehouse.OpenDuckDB(ctx, warehouse.Config{Path: filepath.Join(t.TempDir(), "w.duckdb"), Duck: duck.Options{MemoryLimit: "256MB", Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	src := `SELECT
+	CAST({{ date_trunc "month" "TIMESTAMP '2026-11-20 23:59:00'" }} AS VARCHAR),
+	CAST({{ date_trunc "week" "DATE '2026-11-22'" }} AS VARCHAR),
+	CAST({{ date_trunc "quarter" "DATE '2026-11-22'" }} AS VARCHAR),
+	{{ date_diff "day" "TIMESTAMP '2026-11-01 23:00:00'" "DATE '2026-11-20'" }},
+	{{ date_diff "month" "DATE '2026-01-31'" "DATE '2026-02-01'" }},
+	{{ date_diff "week" "DATE '2026-11-22'" "DATE '2026-11-23'" }},
+	CAST({{ date_add "day" -1 "DATE '2026-03-01'" }} AS VARCHAR),
+	CAST({{ date_add "week" 1 "DATE '2026-11-20'" }} AS VARCHAR),
+	{{ safe_divide "3" "0" }} IS NULL,
+	{{ safe_divide "3" "2" }},
+	{{ day_of_week "DATE '2026-11-22'" }},
+	{{ day_of_week "DATE '2026-11-23'" }}`
+	q, err := warehouse.Expand(src, w.Dialect(), "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	want := []any{"2026-11-01", "2026-11-16", "2026-10-01", int64(19), int64(1), int64(1), "2026-02-28", "2026-11-27", true, 1.5, int64(7), int64(1)}
+	for i, v := range rows.Values[0] {
+		if v != want[i] {
+			t.Errorf("column %d = %v (%T), want %v (%T)", i+1, v, v, want[i], want[i])
+		}
+	}
+}

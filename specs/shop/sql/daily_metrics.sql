@@ -1,0 +1,50 @@
+-- daily_metrics: the shop's headline numbers for day D.
+-- Grain: exactly one row, for day D (also on a day without orders).
+--
+-- order_count, revenue, customer_count, avg_order_value and items_sold count the
+-- non-cancelled orders of silver.orders partition D (and their items of partition D);
+-- cancelled orders are counted apart. Returns and refunds are those of partition D;
+-- net_revenue = revenue - refund_total. new_customer_count counts customers of the
+-- dims.customers snapshot bound for D who signed up on D.
+WITH orders AS (
+    SELECT order_id, customer_id, status, total_amount
+    FROM silver.orders
+    WHERE ingestion_dt = {{ partition }}
+),
+totals AS (
+    SELECT count(*) FILTER (WHERE status <> 'cancelled') AS order_count,
+           count(*) FILTER (WHERE status = 'cancelled') AS cancelled_order_count,
+           count(DISTINCT customer_id) FILTER (WHERE status <> 'cancelled') AS customer_count,
+           coalesce(sum(total_amount) FILTER (WHERE status <> 'cancelled'), 0) AS revenue
+    FROM orders
+),
+items AS (
+    SELECT coalesce(sum(i.quantity), 0) AS items_sold
+    FROM silver.order_items AS i
+    JOIN orders AS o USING (order_id)
+    WHERE i.ingestion_dt = {{ partition }}
+      AND o.status <> 'cancelled'
+),
+refunds AS (
+    SELECT count(*) AS return_count,
+           coalesce(sum(refund_amount), 0) AS refund_total
+    FROM silver.returns
+    WHERE ingestion_dt = {{ partition }}
+),
+signups AS (
+    SELECT count(*) AS new_customer_count
+    FROM dims.customers
+    WHERE CAST(signup_ts AS DATE) = {{ partition }}
+)
+SELECT {{ partition }} AS metric_date,
+       t.order_count,
+       t.cancelled_order_count,
+       t.customer_count,
+       s.new_customer_count,
+       t.revenue,
+       round({{ safe_divide "t.revenue" "t.order_count" }}, 2) AS avg_order_value,
+       i.items_sold,
+       r.return_count,
+       r.refund_total,
+       t.revenue - r.refund_total AS net_revenue
+FROM totals AS t, items AS i, refunds AS r, signups AS s

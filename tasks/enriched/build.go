@@ -1,0 +1,253 @@
+// Package enriched builds and validates enriched transforms: spec SQL over the
+// committed silver, dims and enriched data (DESIGN sections 4 and 9). A build stages
+// partition D of a transform under _staging/<run_id>/; the gate audits it; publish
+// commits it.
+package enriched
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/catalog"
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// Task names, as audits and reports record them.
+const (
+	TaskBuild    = "enriched.build"
+	TaskValidate = "enriched.validate"
+)
+
+// dataFile is the name of the one Parquet file a build stages.
+const dataFile = "part-00000.parquet"
+
+// Options select the transform and partition to build or validate.
+type Options struct {
+	Transform string
+	Partition string
+}
+
+// resolve checks the options against the spec.
+func resolve(env *tasks.Env, o Options) (*spec.Transform, error) {
+	t, ok := env.Spec.Transform(o.Transform)
+	if !ok {
+		var names []string
+		for _, x := range env.Spec.Enriched.Transforms {
+			names = append(names, x.Name)
+		}
+		return nil, fail.Usage(fmt.Errorf("enriched transform %q is not in spec %s (transforms: %s)", o.Transform, env.Spec.File, strings.Join(names, ", ")))
+	}
+	if _, err := lake.ParseDate(o.Partition); err != nil {
+		return nil, fail.Usage(fmt.Errorf("enriched %s: %w", o.Transform, err))
+	}
+	return t, nil
+}
+
+// sqlPath is how messages name a transform's SQL file: specs/shop/sql/x.sql.
+func sqlPath(env *tasks.Env, t *spec.Transform) string { return path.Join(env.Spec.Dir, t.SQL) }
+
+// Build renders the transform's SQL for partition D, binds its depends_on to the
+// committed data, runs it, and stages the result (Parquet plus a staged
+// _MANIFEST.json written after the file) under _staging/<run_id>/enriched/<name>/.
+// The rows the SQL returns form partition D: a result without the transform's
+// partition key column gets it as DATE D. Nothing is committed.
+func Build(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) {
+	t, err := resolve(env, o)
+	if err != nil {
+		return nil, err
+	}
+	log := env.Log.With("task", TaskBuild, "table", t.Name, "partition", o.Partition, "run_id", env.RunID)
+	rec := newRecord(env, TaskBuild, t.Name, o.Partition)
+	started := env.Clock()
+	err = build(ctx, env, t, o.Partition, rec, log)
+	finish(ctx, env, rec, started, err, log)
+	if err != nil {
+		return rec, err
+	}
+	log.Info("enriched build staged", "rows_in", rec.RowsIn, "rows_out", rec.RowsOut, "inputs", len(rec.Inputs), "duration_ms", rec.DurationMS)
+	return rec, nil
+}
+
+func newRecord(env *tasks.Env, task, table, d string) *audit.Record {
+	return &audit.Record{RunID: env.RunID, Task: task, Table: table, Partition: d,
+		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
+}
+
+// finish completes and writes an audit; a failed write is logged, not returned
+// (the task's own error is the more useful one).
+func finish(ctx context.Context, env *tasks.Env, rec *audit.Record, started time.Time, err error, log interface {
+	Error(string, ...any)
+}) {
+	end := env.Clock()
+	rec.StartedAt = started.Format(time.RFC3339Nano)
+	rec.FinishedAt = end.Format(time.RFC3339Nano)
+	rec.DurationMS = end.Sub(started).Milliseconds()
+	rec.PeakRSSBytes = audit.PeakRSS()
+	rec.Status = audit.StatusSuccess
+	rec.ExitCode = fail.Code(err)
+	if err != nil {
+		rec.Status = audit.StatusFailed
+		rec.Error = err.Error()
+	}
+	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
+		log.Error("audit not written", "err", werr)
+	}
+}
+
+func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec *audit.Record, log interface {
+	Warn(string, ...any)
+}) error {
+	l := env.Lake
+	dir := lake.StagingDir(env.RunID, lake.Enriched, t.Name, t.Key(), d)
+	// A rebuild must never leave an earlier attempt's manifest next to new files.
+	if err := l.Delete(ctx, path.Join(dir, lake.ManifestFile)); err != nil {
+		return err
+	}
+
+	file := sqlPath(env, t)
+	src, ok := env.Spec.SQL[t.SQL]
+	if !ok {
+		return fail.Usage(fmt.Errorf("enriched %s: sql file %s was not loaded with the spec", t.Name, file))
+	}
+	query, err := catalog.Render(file, src, catalog.DuckDB, d)
+	if err != nil {
+		return fail.Usage(fmt.Errorf("enriched %s: %w", t.Name, err))
+	}
+
+	work, err := env.TempDir("enriched-" + t.Name + "-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	s, err := duck.Open(ctx, withTemp(env.Duck, work))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	cat := &catalog.Catalog{Spec: env.Spec, Lake: l, Partition: d, WorkDir: work}
+	binds, err := cat.Bind(ctx, s, t.Refs()...)
+	if err != nil {
+		return fmt.Errorf("enriched %s partition %s: %w", t.Name, d, err)
+	}
+	for _, b := range binds {
+		for _, p := range b.Partitions {
+			rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(p.Dir, lake.ManifestFile)), Rows: p.Manifest.RowCount})
+			rec.RowsIn += p.Manifest.RowCount
+		}
+		if b.Ref.Layer == lake.Enriched && !slices.Contains(b.Values(), d) {
+			// The task graph publishes dependencies first; a hand-run build may not have.
+			log.Warn("enriched dependency has no committed partition D: the transform reads older partitions only",
+				"dependency", b.Ref.String(), "latest", last(b.Values()))
+		}
+	}
+
+	if err := s.Exec(ctx, "CREATE TEMP TABLE result AS\n"+strings.TrimRight(strings.TrimSpace(query), ";")+"\n"); err != nil {
+		return sqlError(t, file, d, err)
+	}
+	cols, err := columns(ctx, s, "SELECT * FROM result")
+	if err != nil {
+		return err
+	}
+	out := "SELECT * FROM result"
+	if !hasColumn(cols, t.Key()) {
+		out = fmt.Sprintf("SELECT *, DATE %s AS %s FROM result", duck.Str(d), duck.Ident(t.Key()))
+	}
+	schema, err := columns(ctx, s, out)
+	if err != nil {
+		return err
+	}
+	n, err := s.Int(ctx, "SELECT count(*) FROM result")
+	if err != nil {
+		return err
+	}
+
+	local := filepath.Join(work, "out.parquet")
+	if err := s.Exec(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", out, duck.Str(local))); err != nil {
+		return fmt.Errorf("enriched %s partition %s: write parquet: %w", t.Name, d, err)
+	}
+	info, err := lake.Upload(ctx, l, local, path.Join(dir, dataFile), lake.Precondition{})
+	if err != nil {
+		return err
+	}
+	m := lake.Manifest{Version: lake.ManifestVersion, Table: t.Name, Layer: lake.Enriched,
+		Partition: map[string]string{t.Key(): d}, RowCount: n, Schema: schema,
+		Files: []lake.File{{Path: dataFile, Rows: n, Bytes: info.Size, CRC32C: info.CRC32C}}}
+	mp := path.Join(dir, lake.ManifestFile)
+	if _, err := lake.WriteBytes(ctx, l, mp, lake.EncodeJSON(&m), lake.Precondition{}); err != nil {
+		return err
+	}
+	rec.RowsOut = n
+	rec.Outputs = append(rec.Outputs, audit.IO{URI: l.URI(mp), Rows: n})
+	return nil
+}
+
+// sqlError classifies a failure of the transform's SQL: DuckDB refusing to parse or
+// bind it is a spec problem (exit 2: fix the SQL, a retry will not help); anything
+// else (memory, I/O) is the worker's (exit 1).
+func sqlError(t *spec.Transform, file, d string, err error) error {
+	err = fmt.Errorf("enriched %s partition %s: run %s: %w", t.Name, d, file, err)
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		switch de.Type {
+		case duckdb.ErrorTypeParser, duckdb.ErrorTypeBinder, duckdb.ErrorTypeCatalog, duckdb.ErrorTypeSyntax:
+			return fail.Usage(err)
+		}
+	}
+	return err
+}
+
+// columns describes a query's result as the manifest's schema.
+func columns(ctx context.Context, s *duck.Session, q string) ([]lake.Field, error) {
+	rows, err := s.Conn.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE "+q+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []lake.Field
+	for rows.Next() {
+		var f lake.Field
+		if err := rows.Scan(&f.Name, &f.Type); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func hasColumn(fs []lake.Field, name string) bool {
+	for _, f := range fs {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func last(ss []string) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	return ss[len(ss)-1]
+}
+
+func withTemp(o duck.Options, work string) duck.Options {
+	if o.TempDir == "" {
+		o.TempDir = filepath.Join(work, "duckdb-tmp")
+	}
+	return o
+}

@@ -1,0 +1,216 @@
+package publish_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/lake/laketest"
+	"github.com/shoplake/lakehouse/internal/logx"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/tasks"
+	"github.com/shoplake/lakehouse/tasks/publish"
+	"github.com/shoplake/lakehouse/tasks/silver"
+)
+
+const testSpec = `pipeline: t
+bronze:
+  tables:
+    - name: customers
+      columns:
+        - {name: customer_id, type: VARCHAR}
+base_silver:
+  tables:
+    - name: customers
+      source: customers
+      primary_key: [customer_id]
+      columns:
+        - {name: customer_id, type: VARCHAR, not_null: true}
+dims:
+  - {name: customers, source: customers, max_age: 24h}
+enriched:
+  transforms:
+    - name: ltv
+      sql: sql/ltv.sql
+      partition_key: order_dt
+      depends_on: [silver.customers]
+`
+
+const day = "2026-11-20"
+
+func newEnv(t *testing.T) *tasks.Env {
+	t.Helper()
+	s, err := spec.Load(fstest.MapFS{
+		"pipeline.yaml": {Data: []byte(testSpec)},
+		"sql/ltv.sql":   {Data: []byte("SELECT customer_id FROM silver.customers")},
+	}, "test")
+	if err != nil {
+		t.Fatalf("load spec: %v", err)
+	}
+	l, err := lake.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tasks.Env{Spec: s, Lake: l, Log: logx.Discard(), Version: "test", WorkDir: t.TempDir(),
+		Now: func() time.Time { return time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC) }}
+}
+
+func writeReport(t *testing.T, env *tasks.Env, task, table, status string) {
+	t.Helper()
+	r := audit.Report{RunID: env.RunID, Task: task, Table: table, Partition: day, Status: status}
+	if _, err := audit.WriteReport(context.Background(), env.Lake, &r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// publishSilver stages silver + quarantine for run and publishes them.
+func publishSilver(t *testing.T, env *tasks.Env, run, rows string) {
+	t.Helper()
+	env.RunID = run
+	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": rows})
+	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": "q-" + run + "\n"})
+	writeReport(t, env, silver.TaskValidate, "customers", audit.Pass)
+	if _, err := publish.Run(context.Background(), env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}); err != nil {
+		t.Fatalf("publish %s: %v", run, err)
+	}
+}
+
+func commitPoint(t *testing.T, env *tasks.Env, layer, table, key string) *lake.Manifest {
+	t.Helper()
+	p, err := lake.ReadCommitted(context.Background(), env.Lake, layer, table, key, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Manifest
+}
+
+func TestPublishEnrichedUsesTransformKeyAndGate(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	env.RunID = "e1"
+	laketest.Stage(t, env.Lake, lake.Enriched, "ltv", "order_dt", day, "e1", map[string]string{"part-00000.parquet": "a\nb\n"})
+	o := publish.Options{Layer: lake.Enriched, Table: "ltv", Partition: day}
+	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "enriched.validate") {
+		t.Fatalf("publish without a gate report: %v", err)
+	}
+	writeReport(t, env, publish.EnrichedValidate, "ltv", audit.Fail)
+	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData {
+		t.Fatalf("publish after a failed gate: %v", err)
+	}
+	writeReport(t, env, publish.EnrichedValidate, "ltv", audit.Warn)
+	rec, err := publish.Run(ctx, env, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Task != "publish.enriched" || rec.RowsOut != 2 {
+		t.Errorf("audit = %+v", rec)
+	}
+	if m := commitPoint(t, env, lake.Enriched, "ltv", "order_dt"); m.RunID != "e1" || m.Files[0].Path != "run=e1/part-00000.parquet" {
+		t.Errorf("commit point = %+v", m)
+	}
+	// Publishing the committed run again is a no-op.
+	if _, err := publish.Run(ctx, env, o); err != nil {
+		t.Errorf("republish: %v", err)
+	}
+	for _, bad := range []publish.Options{{Layer: lake.Enriched, Table: "nope", Partition: day}, {Layer: "gold", Table: "x", Partition: day}} {
+		if _, err := publish.Run(ctx, env, bad); fail.Code(err) != fail.BadUsage {
+			t.Errorf("publish %+v: code %d, want 2", bad, fail.Code(err))
+		}
+	}
+}
+
+func TestRollbackSilverAndQuarantine(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	publishSilver(t, env, "r1", "a\nb\n")
+	publishSilver(t, env, "r2", "c\n")
+	if m := commitPoint(t, env, lake.Silver, "customers", "ingestion_dt"); m.RunID != "r2" {
+		t.Fatalf("before rollback: %s", m.RunID)
+	}
+
+	env.RunID = "ops1"
+	o := publish.RollbackOptions{Layer: lake.Silver, Table: "customers", Partition: day, To: "r1"}
+	rec, err := publish.Rollback(ctx, env, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, layer := range []string{lake.Silver, lake.Quarantine} {
+		m := commitPoint(t, env, layer, "customers", "ingestion_dt")
+		if m.RunID != "r1" || m.RolledBackFrom != "r2" || m.RolledBackAt == "" || m.Files[0].Path != "run=r1/part-00000.parquet" {
+			t.Errorf("%s commit point after rollback = %+v", layer, m)
+		}
+	}
+	if rec.Task != publish.TaskRollback || rec.RowsOut != 2 || rec.RowsQuarantined != 1 || rec.Status != audit.StatusSuccess {
+		t.Errorf("rollback audit = %+v", rec)
+	}
+	if _, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(day, "ops1", "rollback", "customers")); err != nil {
+		t.Errorf("rollback audit not in the lake: %v", err)
+	}
+	ptr, _, err := lake.ReadPointer(ctx, env.Lake, "silver/customers/_latest.json")
+	if err != nil || ptr.RunID != "r1" {
+		t.Errorf("pointer after rollback = %+v, %v", ptr, err)
+	}
+	// Again: a no-op. Then forward again to r2.
+	if _, err := publish.Rollback(ctx, env, o); err != nil {
+		t.Errorf("repeated rollback: %v", err)
+	}
+	o.To = "r2"
+	if _, err := publish.Rollback(ctx, env, o); err != nil {
+		t.Fatal(err)
+	}
+	if m := commitPoint(t, env, lake.Silver, "customers", "ingestion_dt"); m.RunID != "r2" || m.RolledBackFrom != "r1" {
+		t.Errorf("roll forward = %+v", m)
+	}
+
+	// An unknown run is a bad --to (2); nothing moves.
+	o.To = "r9"
+	if _, err := publish.Rollback(ctx, env, o); fail.Code(err) != fail.BadUsage || !errors.Is(err, lake.ErrNotExist) {
+		t.Errorf("rollback to an unknown run: code %d, %v", fail.Code(err), err)
+	}
+	// A run whose quarantine file changed is refused before either commit point moves (3).
+	if _, err := lake.WriteBytes(ctx, env.Lake, "quarantine/customers/ingestion_dt="+day+"/run=r1/part-00000.parquet",
+		[]byte("tampered\n"), lake.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	o.To = "r1"
+	if _, err := publish.Rollback(ctx, env, o); fail.Code(err) != fail.BadData || !errors.Is(err, lake.ErrCorrupt) {
+		t.Errorf("rollback to a corrupt run: code %d, %v", fail.Code(err), err)
+	}
+	if m := commitPoint(t, env, lake.Silver, "customers", "ingestion_dt"); m.RunID != "r2" {
+		t.Errorf("a refused rollback moved silver to %s", m.RunID)
+	}
+	if _, err := publish.Rollback(ctx, env, publish.RollbackOptions{Layer: lake.Silver, Table: "customers", Partition: day, To: "../x"}); fail.Code(err) != fail.BadUsage {
+		t.Errorf("bad run id: %v", err)
+	}
+}
+
+func TestPauseHook(t *testing.T) {
+	if publish.PauseHook("", nil, nil) != nil {
+		t.Fatal("the hook must be nil (do nothing) when the variable is unset")
+	}
+	var out bytes.Buffer
+	resumed := make(chan struct{})
+	step := publish.PauseHook("read-commit-point#2", strings.NewReader("\n"), &out)
+	go func() {
+		for _, s := range []string{"quarantine:read-staged", "quarantine:read-commit-point", "silver:read-commit-point", "silver:done"} {
+			step(s)
+		}
+		close(resumed)
+	}()
+	select {
+	case <-resumed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the hook did not resume on a line from stdin")
+	}
+	want := "step quarantine:read-staged\nstep quarantine:read-commit-point\nstep silver:read-commit-point\npaused at silver:read-commit-point\nstep silver:done\n"
+	if out.String() != want {
+		t.Errorf("hook output =\n%s\nwant\n%s", out.String(), want)
+	}
+}
