@@ -144,9 +144,14 @@ func Commit(ctx context.Context, l Lake, req CommitRequest) (CommitResult, error
 	return res, nil
 }
 
-// updatePointer moves <layer>/<table>/_latest.json by compare-and-swap.
+// updatePointer moves <layer>/<table>/_latest.json by compare-and-swap. The run it
+// records is read from the partition's commit point after the pointer, never taken
+// from the caller: a publisher that lost the race for the commit point, or was
+// overtaken after its swap, must not point the table at a run that is no longer
+// committed. m is the manifest the caller committed, used only for messages.
 func updatePointer(ctx context.Context, l Lake, req CommitRequest, m *Manifest) error {
 	p := path.Join(TableDir(req.Layer, req.Table), LatestFile)
+	partDir := PartitionDir(req.Layer, req.Table, req.Key, req.Value)
 	part := map[string]string{req.Key: req.Value}
 	for attempt := 0; attempt < maxCASAttempts; attempt++ {
 		cur, gen, err := ReadPointer(ctx, l, p)
@@ -156,18 +161,23 @@ func updatePointer(ctx context.Context, l Lake, req CommitRequest, m *Manifest) 
 		} else if err != nil {
 			return err
 		}
+		committed, _, err := ReadManifest(ctx, l, path.Join(partDir, ManifestFile))
+		if err != nil {
+			return fmt.Errorf("update %s after committing run %s: %w", p, m.RunID, err)
+		}
 		next := Pointer{Version: ManifestVersion, Layer: req.Layer, Table: req.Table}
 		if cur != nil {
 			next = *cur
 		}
 		if cur == nil || cur.Partition[req.Key] <= req.Value {
 			next.Partition = part
-			next.RunID = m.RunID
-			next.Manifest = path.Join(PartitionDir(req.Layer, req.Table, req.Key, req.Value), ManifestFile)
+			next.RunID = committed.RunID
+			next.Manifest = path.Join(partDir, ManifestFile)
 		}
-		next.LastCommit = &CommitRecord{Partition: part, RunID: m.RunID, CommittedAt: m.CommittedAt}
-		if cur != nil && cur.LastCommit != nil && cur.LastCommit.RunID == m.RunID &&
-			cur.LastCommit.Partition[req.Key] == req.Value && next.RunID == cur.RunID {
+		if cur == nil || cur.LastCommit == nil || cur.LastCommit.CommittedAt <= committed.CommittedAt {
+			next.LastCommit = &CommitRecord{Partition: part, RunID: committed.RunID, CommittedAt: committed.CommittedAt}
+		}
+		if cur != nil && samePointer(cur, &next) {
 			return nil // already up to date (a repeated publish)
 		}
 		next.UpdatedAt = req.Now.UTC().Format(time.RFC3339Nano)
@@ -178,6 +188,13 @@ func updatePointer(ctx context.Context, l Lake, req CommitRequest, m *Manifest) 
 		return err
 	}
 	return fmt.Errorf("update %s: gave up after %d concurrent updates", p, maxCASAttempts)
+}
+
+// samePointer compares pointers ignoring UpdatedAt.
+func samePointer(a, b *Pointer) bool {
+	x, y := *a, *b
+	x.UpdatedAt, y.UpdatedAt = "", ""
+	return string(EncodeJSON(&x)) == string(EncodeJSON(&y))
 }
 
 // ReadPointer reads a table pointer and its generation.

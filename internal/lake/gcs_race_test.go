@@ -186,7 +186,7 @@ func TestGCSRacingCommits(t *testing.T) {
 func TestGCSRacingCommitProcesses(t *testing.T) {
 	ctx := context.Background()
 	endpoint, bucket, _ := gcstest.Start(t)
-	for i := 0; i < 6; i++ {
+	for i := 0; i < 20; i++ {
 		prefix := "procs-" + randomName()
 		url := "gs://" + bucket + "/" + prefix
 		l := newGCSLakeAt(t, endpoint, bucket, prefix)
@@ -248,6 +248,7 @@ func lastLine(b []byte) []byte {
 // runHelper runs this test binary as a child process in helper mode (see
 // TestMain) with the emulator named only by STORAGE_EMULATOR_HOST.
 func runHelper(t *testing.T, mode, endpoint, url string, env []string) ([]byte, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")

@@ -143,6 +143,7 @@ func Run(t *testing.T, newLake func(t *testing.T) lake.Lake) {
 
 	t.Run("CommitProtocol", func(t *testing.T) { commitProtocol(t, newLake(t)) })
 	t.Run("ConcurrentCommits", func(t *testing.T) { concurrentCommits(t, newLake(t)) })
+	t.Run("OvertakenPointer", func(t *testing.T) { overtakenPointer(t, newLake(t)) })
 }
 
 // Stage writes a staged partition for run with the given files' contents.
@@ -275,5 +276,46 @@ func concurrentCommits(t *testing.T, l lake.Lake) {
 	}
 	if n != p.Manifest.RowCount {
 		t.Errorf("rows in files %d != manifest %d", n, p.Manifest.RowCount)
+	}
+}
+
+// overtakenPointer: run A swaps the commit point, then run B commits completely
+// before A updates the pointer. The pointer must name B, the committed run.
+func overtakenPointer(t *testing.T, l lake.Lake) {
+	ctx := context.Background()
+	for _, r := range []string{"ra", "rb"} {
+		Stage(t, l, "silver", "t", "ingestion_dt", "2026-11-20", r, map[string]string{"part-0.parquet": r + "\n"})
+	}
+	paused, resume := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		_, err := lake.Commit(ctx, l, lake.CommitRequest{Layer: "silver", Table: "t", Key: "ingestion_dt", Value: "2026-11-20",
+			RunID: "ra", Now: time.Now(), Step: func(step string) {
+				if step == "update-pointer" {
+					close(paused)
+					<-resume
+				}
+			}})
+		done <- err
+	}()
+	<-paused
+	if _, err := lake.Commit(ctx, l, lake.CommitRequest{Layer: "silver", Table: "t", Key: "ingestion_dt", Value: "2026-11-20",
+		RunID: "rb", Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	close(resume)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	p, err := lake.ReadCommitted(ctx, l, "silver", "t", "ingestion_dt", "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr, _, err := lake.ReadPointer(ctx, l, "silver/t/_latest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Manifest.RunID != "rb" || ptr.RunID != "rb" || ptr.LastCommit.RunID != "rb" {
+		t.Errorf("commit point %s, pointer %s, last_commit %s: want rb everywhere", p.Manifest.RunID, ptr.RunID, ptr.LastCommit.RunID)
 	}
 }
