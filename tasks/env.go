@@ -27,6 +27,21 @@ type Env struct {
 	WorkDir string
 	// Version is the worker's version, recorded in audits.
 	Version string
+	// Warehouse selects the gold warehouse (worker gold).
+	Warehouse Warehouse
+}
+
+// Warehouse configures the gold warehouse (DESIGN section 5); tasks/gold opens it.
+type Warehouse struct {
+	// Kind is duckdb (default) or bigquery.
+	Kind string
+	// Path is the DuckDB database file; default <lake>/warehouse.duckdb for a local lake.
+	Path string
+	// Project and Location are BigQuery's; datasets are named after the layers.
+	Project  string
+	Location string
+	// Endpoint overrides the BigQuery API endpoint (an emulator or a test server).
+	Endpoint string
 }
 
 // Clock returns Env.Now, defaulting to time.Now.

@@ -85,6 +85,11 @@ func newApp(g *globals) *cli.App {
 			&cli.IntFlag{Name: "threads", EnvVars: []string{"WORKER_THREADS"}, Usage: "DuckDB threads (default: the CPU quota)"},
 			&cli.StringFlag{Name: "work-dir", EnvVars: []string{"WORKER_WORK_DIR"}, Usage: "scratch folder for DuckDB spills and staged inputs (default: the OS temp dir)"},
 			&cli.StringFlag{Name: "now", EnvVars: []string{"WORKER_NOW"}, Usage: "pretend the time is this RFC 3339 instant (tests, replays)", Hidden: true},
+			&cli.StringFlag{Name: "warehouse", EnvVars: []string{"WORKER_WAREHOUSE"}, Value: "duckdb", Usage: "gold warehouse: duckdb or bigquery"},
+			&cli.StringFlag{Name: "warehouse-path", EnvVars: []string{"WORKER_WAREHOUSE_PATH"}, Usage: "DuckDB warehouse file (default <lake>/warehouse.duckdb for a local lake)"},
+			&cli.StringFlag{Name: "bq-project", EnvVars: []string{"WORKER_BQ_PROJECT"}, Usage: "BigQuery project of the warehouse (datasets are named after the layers)"},
+			&cli.StringFlag{Name: "bq-location", EnvVars: []string{"WORKER_BQ_LOCATION"}, Usage: "BigQuery location of the datasets and jobs, e.g. EU or us-central1"},
+			&cli.StringFlag{Name: "bq-endpoint", EnvVars: []string{"WORKER_BQ_ENDPOINT"}, Usage: "BigQuery API endpoint (an emulator; no authentication)", Hidden: true},
 		},
 		Before: func(c *cli.Context) error {
 			g.terminal = logx.IsTerminal(g.stderr)
@@ -107,6 +112,7 @@ func newApp(g *globals) *cli.App {
 			dimsCommand(g),
 			rollbackCommand(g),
 			gcCommand(g),
+			goldCommand(g),
 			specsCommand(g),
 			dagsCommand(g),
 		},
@@ -173,14 +179,15 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 		}
 	}
 	return &tasks.Env{
-		Spec:    s,
-		Lake:    l,
-		Log:     g.log,
-		RunID:   runID,
-		Now:     now,
-		Duck:    duck.Options{MemoryLimit: c.String("memory-limit"), Threads: c.Int("threads")},
-		WorkDir: c.String("work-dir"),
-		Version: version,
+		Spec:      s,
+		Lake:      l,
+		Log:       g.log,
+		RunID:     runID,
+		Now:       now,
+		Duck:      duck.Options{MemoryLimit: c.String("memory-limit"), Threads: c.Int("threads")},
+		WorkDir:   c.String("work-dir"),
+		Version:   version,
+		Warehouse: warehouseConfig(c),
 	}, nil
 }
 

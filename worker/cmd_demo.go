@@ -100,7 +100,7 @@ func demoCommand(g *globals) *cli.Command {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "\n== run %s: bronze gate -> silver build -> silver gate -> publish, per table and day\n", env.RunID)
-			po := pipeline.Options{Partitions: parts, To: "silver"}
+			po := pipeline.Options{Partitions: parts, To: "dims"}
 			if g.terminal {
 				po.Progress = g.stderr
 			}

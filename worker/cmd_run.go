@@ -60,7 +60,11 @@ func partitionsOf(c *cli.Context) ([]string, error) {
 	case p != "" && (s != "" || e != ""):
 		return nil, usageErr("give --partition or --start/--end, not both")
 	case p != "":
-		return pipeline.Dates(p, p)
+		parts, err := pipeline.Dates(p, p)
+		if err != nil {
+			return nil, fail.Usage(fmt.Errorf("--partition: %w", err))
+		}
+		return parts, nil
 	case s != "" && e != "":
 		parts, err := pipeline.Dates(s, e)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/shoplake/lakehouse/internal/catalog"
 	"github.com/shoplake/lakehouse/internal/spec"
 )
 
@@ -18,24 +19,21 @@ const DimsKey = "snapshot_dt"
 type Dialect interface {
 	// Name is KindDuckDB or KindBigQuery.
 	Name() string
+	// Macros is the dialect of the shared spec SQL macros (internal/catalog):
+	// partition, date_trunc, date_diff, safe_divide.
+	Macros() catalog.Dialect
 	// Table is a dataset-qualified table name, quoted: "silver"."orders" or
 	// `project.silver.orders`.
 	Table(dataset, name string) string
 	// Date is a DATE literal.
 	Date(d string) string
-	// DateTrunc truncates a DATE or TIMESTAMP expression to a unit, giving a DATE.
-	DateTrunc(unit, expr string) string
-	// DateDiff counts unit boundaries from start to end (end - start), on dates.
-	DateDiff(unit, start, end string) string
-	// DateAdd adds n units to a DATE expression.
+	// DateAdd adds n units to a DATE expression, giving a DATE.
 	DateAdd(unit string, n int, expr string) string
-	// SafeDivide is num / den, NULL when den is 0.
-	SafeDivide(num, den string) string
 	// DayOfWeek is the ISO day of the week of a DATE: 1 = Monday .. 7 = Sunday.
 	DayOfWeek(expr string) string
 }
 
-// dateUnits are the units date_trunc, date_diff and date_add accept.
+// dateUnits are the units date_add accepts.
 var dateUnits = map[string]bool{"day": true, "week": true, "month": true, "quarter": true, "year": true}
 
 // RenderOptions say what to render a spec SQL file for.
@@ -53,9 +51,9 @@ type RenderOptions struct {
 
 // Render turns a spec SQL file into the warehouse's SQL for partition D:
 //
-//   - template macros: {{ partition }}, {{ date_trunc "month" "order_ts" }},
-//     {{ date_diff "day" "a" "b" }}, {{ date_add "day" 1 "d" }},
-//     {{ safe_divide "a" "b" }}, {{ day_of_week "d" }} (see the README table);
+//   - template macros (Funcs): {{ partition }}, {{ date_trunc "month" "order_ts" }},
+//     {{ date_diff "day" "a" "b" }}, {{ safe_divide "a" "b" }} from the catalog,
+//     and {{ date_add "day" 1 "d" }}, {{ day_of_week "d" }} (see the README table);
 //   - layer-qualified names: silver.orders, enriched.x and gold.y become the
 //     warehouse's tables; dims.customers becomes the latest snapshot on or
 //     before D, dims.customers_history every snapshot on or before D.
@@ -70,41 +68,28 @@ func Render(src string, o RenderOptions) (string, error) {
 	return bindRefs(text, o)
 }
 
-// Funcs is the template FuncMap of the macros for one dialect and partition.
+// Funcs is the template FuncMap for one dialect and partition: the catalog's
+// shared macros (partition, date_trunc, date_diff, safe_divide), plus two that
+// gold marts need: date_add and day_of_week.
 func Funcs(d Dialect, partition string) template.FuncMap {
-	unit := func(macro, u string) (string, error) {
+	fm := catalog.FuncMap(d.Macros(), partition)
+	fm["date_add"] = func(u string, n int, expr string) (string, error) {
 		l := strings.ToLower(u)
 		if !dateUnits[l] {
-			return "", fmt.Errorf("%s: unit %q: use day, week, month, quarter or year", macro, u)
+			return "", fmt.Errorf("date_add: unit %q: use day, week, month, quarter or year", u)
 		}
-		return l, nil
+		if err := spec.CheckExpr(expr); err != nil {
+			return "", fmt.Errorf("date_add: argument %q %v", expr, err)
+		}
+		return d.DateAdd(l, n, expr), nil
 	}
-	return template.FuncMap{
-		"partition": func() string { return d.Date(partition) },
-		"date_trunc": func(u, expr string) (string, error) {
-			l, err := unit("date_trunc", u)
-			if err != nil {
-				return "", err
-			}
-			return d.DateTrunc(l, expr), nil
-		},
-		"date_diff": func(u, start, end string) (string, error) {
-			l, err := unit("date_diff", u)
-			if err != nil {
-				return "", err
-			}
-			return d.DateDiff(l, start, end), nil
-		},
-		"date_add": func(u string, n int, expr string) (string, error) {
-			l, err := unit("date_add", u)
-			if err != nil {
-				return "", err
-			}
-			return d.DateAdd(l, n, expr), nil
-		},
-		"safe_divide": func(num, den string) string { return d.SafeDivide(num, den) },
-		"day_of_week": func(expr string) string { return d.DayOfWeek(expr) },
+	fm["day_of_week"] = func(expr string) (string, error) {
+		if err := spec.CheckExpr(expr); err != nil {
+			return "", fmt.Errorf("day_of_week: argument %q %v", expr, err)
+		}
+		return d.DayOfWeek(expr), nil
 	}
+	return fm
 }
 
 // Expand renders the template macros only.

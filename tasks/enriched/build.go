@@ -163,14 +163,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	if err != nil {
 		return err
 	}
-	out := "SELECT * FROM result"
-	if !hasColumn(cols, t.Key()) {
-		out = fmt.Sprintf("SELECT *, DATE %s AS %s FROM result", duck.Str(d), duck.Ident(t.Key()))
-	}
-	schema, err := columns(ctx, s, out)
-	if err != nil {
-		return err
-	}
+	out := outputSelect(cols, t.Key(), d)
 	n, err := s.Int(ctx, "SELECT count(*) FROM result")
 	if err != nil {
 		return err
@@ -179,6 +172,11 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	local := filepath.Join(work, "out.parquet")
 	if err := s.Exec(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", out, duck.Str(local))); err != nil {
 		return fmt.Errorf("enriched %s partition %s: write parquet: %w", t.Name, d, err)
+	}
+	// The manifest records what the file holds, as a reader of the file sees it.
+	schema, err := columns(ctx, s, "SELECT * FROM read_parquet("+duck.Str(local)+")")
+	if err != nil {
+		return err
 	}
 	info, err := lake.Upload(ctx, l, local, path.Join(dir, dataFile), lake.Precondition{})
 	if err != nil {
@@ -194,6 +192,28 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	rec.RowsOut = n
 	rec.Outputs = append(rec.Outputs, audit.IO{URI: l.URI(mp), Rows: n})
 	return nil
+}
+
+// outputSelect selects the result as it is staged: HUGEINT columns (DuckDB's
+// type for sums of integers) as BIGINT, since Parquet would store them as DOUBLE
+// (a value that does not fit fails the build instead of losing precision), and the
+// partition key as DATE D when the SQL did not return it.
+func outputSelect(cols []lake.Field, key, d string) string {
+	sel := make([]string, 0, len(cols)+1)
+	for _, c := range cols {
+		switch c.Type {
+		case "HUGEINT":
+			sel = append(sel, fmt.Sprintf("CAST(%s AS BIGINT) AS %s", duck.Ident(c.Name), duck.Ident(c.Name)))
+		case "UHUGEINT":
+			sel = append(sel, fmt.Sprintf("CAST(%s AS UBIGINT) AS %s", duck.Ident(c.Name), duck.Ident(c.Name)))
+		default:
+			sel = append(sel, duck.Ident(c.Name))
+		}
+	}
+	if !hasColumn(cols, key) {
+		sel = append(sel, fmt.Sprintf("DATE %s AS %s", duck.Str(d), duck.Ident(key)))
+	}
+	return "SELECT " + strings.Join(sel, ", ") + " FROM result"
 }
 
 // sqlError classifies a failure of the transform's SQL: DuckDB refusing to parse or

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -285,26 +286,35 @@ func (v validator) sample(ctx context.Context, cond string) (sampled, error) {
 	return out, rows.Err()
 }
 
-// keyExpr renders a row's key for samples: the transform's not_null columns (its
-// grain, by convention), else its first column; several are joined with '|'.
+// keyExpr renders a row's key for samples: the first column, and the second too
+// when it also reads as part of the grain (listed in not_null and not a number),
+// e.g. reason|category; several are joined with '|'. Transforms lead with their
+// grain by convention.
 func keyExpr(t *spec.Transform, cols []lake.Field) string {
-	var key []string
-	for _, c := range t.Checks.NotNull {
-		if hasColumn(cols, c) && len(key) < 3 {
-			key = append(key, c)
-		}
-	}
-	if len(key) == 0 && len(cols) > 0 {
-		key = []string{cols[0].Name}
-	}
-	if len(key) == 0 {
+	if len(cols) == 0 {
 		return "''"
+	}
+	key := []string{cols[0].Name}
+	if len(cols) > 1 && slices.Contains(t.Checks.NotNull, cols[1].Name) && !numeric(cols[1].Type) {
+		key = append(key, cols[1].Name)
 	}
 	parts := make([]string, len(key))
 	for i, k := range key {
 		parts[i] = fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), 'NULL')", duck.Ident(k))
 	}
 	return "concat_ws('|', " + strings.Join(parts, ", ") + ")"
+}
+
+func numeric(typ string) bool {
+	switch {
+	case strings.HasPrefix(typ, "DECIMAL"), strings.HasSuffix(typ, "INT"), strings.HasPrefix(typ, "UINT"):
+		return true
+	}
+	switch typ {
+	case "INTEGER", "DOUBLE", "FLOAT", "REAL", "BOOLEAN":
+		return true
+	}
+	return false
 }
 
 func sameSchema(a, b []lake.Field) bool {

@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
 	"github.com/shoplake/lakehouse/tasks/bronze"
+	"github.com/shoplake/lakehouse/tasks/dims"
 	"github.com/shoplake/lakehouse/tasks/publish"
 	"github.com/shoplake/lakehouse/tasks/silver"
 )
@@ -27,7 +30,29 @@ var executors = map[string]executor{
 		rec, _, err := silver.Validate(ctx, env, silver.Options{Table: st.Node.Table, Partition: st.Partition})
 		return rec, err
 	},
+	spec.TaskDimsSnapshot: refreshDim,
 	spec.TaskPublish: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
 		return publish.Run(ctx, env, publish.Options{Layer: st.Node.Layer, Table: st.Node.Table, Partition: st.Partition})
 	},
+}
+
+// refreshDim snapshots a dim for partition D unless its latest snapshot is fresh
+// (younger than max_age) and already covers D. Covering D matters in a backfill:
+// a snapshot taken minutes ago as of D-1 is fresh by age but misses D's rows, and
+// transforms of D bind dims to the latest snapshot on or before D.
+func refreshDim(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
+	d, ok := env.Spec.Dim(st.Node.Table)
+	if !ok {
+		return nil, fmt.Errorf("dim %q is not in the spec", st.Node.Table)
+	}
+	f, err := dims.ReadFreshness(ctx, env, d)
+	if err != nil {
+		return nil, err
+	}
+	if f.Fresh && f.SnapshotDT >= st.Partition {
+		return nil, fail.Skip(fmt.Errorf("dims %s: snapshot %s (run %s) is %s old and covers %s: reused",
+			d.Name, f.SnapshotDT, f.RunID, dims.Human(f.Age), st.Partition))
+	}
+	rec, _, err := dims.Snapshot(ctx, env, dims.Options{Dim: d.Name, Partition: st.Partition})
+	return rec, err
 }

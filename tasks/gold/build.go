@@ -1,0 +1,168 @@
+package gold
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/warehouse"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// BuildOptions select the mart and partition to build.
+type BuildOptions struct {
+	Mart      string
+	Partition string
+}
+
+// SCD2 columns a dim marked scd2 must return.
+var scd2Columns = []string{"valid_from", "valid_to", "is_current"}
+
+// Build renders the mart's SQL for partition D and the warehouse, makes sure the
+// dims snapshots it reads are in the warehouse, and replaces the mart's
+// partition D with the query's rows (one transaction on DuckDB; one query job to
+// mart$YYYYMMDD with WRITE_TRUNCATE on BigQuery).
+func Build(ctx context.Context, env *tasks.Env, o BuildOptions) (*audit.Record, error) {
+	m, ok := env.Spec.Mart(o.Mart)
+	if !ok {
+		var names []string
+		for _, x := range env.Spec.Marts() {
+			names = append(names, x.Name)
+		}
+		return nil, fail.Usage(fmt.Errorf("gold mart %q is not in spec %s (marts: %s)", o.Mart, env.Spec.File, strings.Join(names, ", ")))
+	}
+	if _, err := lake.ParseDate(o.Partition); err != nil {
+		return nil, fail.Usage(fmt.Errorf("gold build %s: %w", o.Mart, err))
+	}
+	if m.PartitionBy == "" {
+		return nil, fail.Usage(fmt.Errorf("gold mart %q has no partition_by: name the DATE column that carries the partition D", m.Name))
+	}
+	return run(ctx, env, TaskBuild, m.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+		w, err := Open(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		if err := build(ctx, env, w, m, o.Partition, rec, log); err != nil {
+			return fmt.Errorf("gold build %s partition %s: %w", m.Name, o.Partition, err)
+		}
+		return nil
+	})
+}
+
+func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.Mart, d string, rec *audit.Record, log *slog.Logger) error {
+	synced := map[string]bool{}
+	for _, r := range m.Refs() {
+		t := warehouse.Table{Dataset: r.Layer, Name: r.Name}
+		if r.Layer == spec.LayerDims {
+			dim, history, ok := env.Spec.DimOf(r.Name)
+			if !ok {
+				continue
+			}
+			if !synced[dim.Name] || history {
+				if err := syncDim(ctx, env, w, dim.Name, d, history, log); err != nil {
+					return err
+				}
+				synced[dim.Name] = true
+			}
+			t.Name = dim.Name
+		}
+		rec.Inputs = append(rec.Inputs, audit.IO{URI: w.URI(t, "")})
+	}
+	src, ok := env.Spec.SQL[m.SQL]
+	if !ok {
+		return fail.Usage(fmt.Errorf("sql file %s is not loaded", m.SQL))
+	}
+	q, err := warehouse.Render(src, warehouse.RenderOptions{Dialect: w.Dialect(), Partition: d, DependsOn: m.Refs(),
+		Dims: func(name string) (string, bool, bool) {
+			dim, history, ok := env.Spec.DimOf(name)
+			if !ok {
+				return "", false, false
+			}
+			return dim.Name, history, true
+		}})
+	if err != nil {
+		return fail.Usage(fmt.Errorf("%s: %w", path.Join(env.Spec.Dir, m.SQL), err))
+	}
+	t := warehouse.Table{Dataset: spec.LayerGold, Name: m.Name, PartitionBy: m.PartitionBy, ClusterBy: m.ClusterBy}
+	res, err := w.Build(ctx, warehouse.BuildRequest{Table: t, Partition: d, SQL: q, RunID: env.RunID})
+	if err != nil {
+		return fmt.Errorf("%w (inputs come from `worker gold load`; %s reads %s)", classify(err), m.SQL, strings.Join(m.DependsOn, ", "))
+	}
+	if m.SCD2 {
+		probe := fmt.Sprintf("SELECT %s FROM %s WHERE FALSE", strings.Join(scd2Columns, ", "), w.Dialect().Table(t.Dataset, t.Name))
+		if _, err := w.Query(ctx, probe); err != nil {
+			return fail.Usage(fmt.Errorf("mart %s is scd2 but does not return %s: %w", m.Name, strings.Join(scd2Columns, ", "), err))
+		}
+	}
+	rec.RowsOut = res.Rows
+	rec.Outputs = append(rec.Outputs, audit.IO{URI: res.URI, Rows: res.Rows})
+	log.Info("mart partition built", "warehouse", w.Kind(), "rows", res.Rows, "job_id", res.JobID, "reused", res.Reused)
+	return nil
+}
+
+// syncDim puts the dims snapshots a build of partition D reads into the
+// warehouse: the latest snapshot on or before D is always (re)loaded, being the
+// one most likely republished; with history, every earlier snapshot the
+// warehouse lacks is loaded too. (A republished older snapshot is reloaded with
+// `worker gold load --table dims.<dim> --partition <date>`.)
+func syncDim(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, dim, d string, history bool, log *slog.Logger) error {
+	vals, err := lake.CommittedPartitions(ctx, env.Lake, lake.Dims, dim, warehouse.DimsKey)
+	if err != nil {
+		return err
+	}
+	n := sort.SearchStrings(vals, d+"\x00")
+	vals = vals[:n]
+	if len(vals) == 0 {
+		return fail.Data(fmt.Errorf("dims.%s has no snapshot on or before %s: run `worker dims snapshot --dim %s` and publish it", dim, d, dim))
+	}
+	src, err := ResolveSource(env.Spec, "dims."+dim)
+	if err != nil {
+		return err
+	}
+	need := vals[len(vals)-1:]
+	if history {
+		have, err := loadedPartitions(ctx, w, src.Table, d)
+		if err != nil {
+			log.Info("dims table not readable yet; loading every snapshot", "dim", dim, "err", err)
+		}
+		need = nil
+		for i, v := range vals {
+			if i == len(vals)-1 || !have[v] {
+				need = append(need, v)
+			}
+		}
+	}
+	for _, v := range need {
+		res, err := loadPartition(ctx, env, w, src.Table, lake.Dims, dim, warehouse.DimsKey, v, nil)
+		if err != nil {
+			return fmt.Errorf("load dims.%s snapshot %s: %w", dim, v, err)
+		}
+		log.Info("dims snapshot loaded", "dim", dim, "snapshot_dt", v, "rows", res.Rows, "job_id", res.JobID, "reused", res.Reused)
+	}
+	return nil
+}
+
+// loadedPartitions lists the partitions on or before D a warehouse table holds.
+func loadedPartitions(ctx context.Context, w warehouse.Warehouse, t warehouse.Table, d string) (map[string]bool, error) {
+	q := fmt.Sprintf("SELECT DISTINCT CAST(%s AS STRING) FROM %s WHERE %s <= %s", t.PartitionBy,
+		w.Dialect().Table(t.Dataset, t.Name), t.PartitionBy, w.Dialect().Date(d))
+	rows, err := w.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, r := range rows.Values {
+		if s, ok := r[0].(string); ok {
+			have[s] = true
+		}
+	}
+	return have, nil
+}

@@ -1,0 +1,141 @@
+// Package gold runs the warehouse tasks (DESIGN sections 1 and 9): load a published
+// lake partition into the warehouse (gold.load), build a fact or dim mart partition
+// from spec SQL (gold.build), and load a partition's audits and reports into
+// ops.ops_task_audit (gold.audit). The warehouse is DuckDB or BigQuery
+// (internal/warehouse); every task replaces exactly one partition, so running it
+// again, or in any order over a backfill, gives the same warehouse.
+package gold
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"time"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/warehouse"
+	"github.com/shoplake/lakehouse/tasks"
+)
+
+// Task names, as audits record them.
+const (
+	TaskLoad  = "gold.load"
+	TaskBuild = "gold.build"
+	TaskAudit = "gold.audit"
+)
+
+// WarehouseFile is the embedded warehouse's file in a local lake.
+const WarehouseFile = "warehouse.duckdb"
+
+// Open opens the warehouse env.Warehouse configures: a DuckDB file (default
+// <lake>/warehouse.duckdb for a local lake) or BigQuery.
+func Open(ctx context.Context, env *tasks.Env) (warehouse.Warehouse, error) {
+	c := env.Warehouse
+	cfg := warehouse.Config{Kind: c.Kind, Path: c.Path, Project: c.Project, Location: c.Location,
+		Endpoint: c.Endpoint, Duck: env.Duck, Log: env.Log}
+	switch c.Kind {
+	case "", warehouse.KindDuckDB:
+		cfg.Kind = warehouse.KindDuckDB
+		if cfg.Path == "" {
+			loc, ok := env.Lake.(lake.Localizer)
+			if !ok {
+				return nil, fail.Usage(errors.New("the duckdb warehouse needs --warehouse-path (WORKER_WAREHOUSE_PATH) when the lake is not a local directory"))
+			}
+			cfg.Path = loc.LocalPath(WarehouseFile)
+		}
+	case warehouse.KindBigQuery:
+		if cfg.Project == "" {
+			return nil, fail.Usage(errors.New("the bigquery warehouse needs --bq-project (WORKER_BQ_PROJECT)"))
+		}
+	default:
+		return nil, fail.Usage(fmt.Errorf("--warehouse %q: use duckdb or bigquery", c.Kind))
+	}
+	w, err := warehouse.Open(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse: %w", err)
+	}
+	return w, nil
+}
+
+// run wraps a task: the audit record, timing, the audit written to the lake.
+func run(ctx context.Context, env *tasks.Env, task, table, d string, body func(*audit.Record, *slog.Logger) error) (*audit.Record, error) {
+	log := env.Log.With("task", task, "table", table, "partition", d, "run_id", env.RunID)
+	rec := &audit.Record{RunID: env.RunID, Task: task, Table: table, Partition: d,
+		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
+	started := env.Clock()
+	err := body(rec, log)
+	end := env.Clock()
+	rec.StartedAt, rec.FinishedAt = started.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
+	rec.DurationMS = end.Sub(started).Milliseconds()
+	rec.PeakRSSBytes = audit.PeakRSS()
+	rec.Status, rec.ExitCode = audit.StatusSuccess, fail.Code(err)
+	if err != nil {
+		rec.Status, rec.Error = audit.StatusFailed, err.Error()
+	}
+	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
+		log.Error("audit not written", "err", werr)
+	}
+	return rec, err
+}
+
+// classify maps warehouse errors to exit codes: a row outside its partition is
+// bad data (3); the rest are infrastructure (1).
+func classify(err error) error {
+	if errors.Is(err, warehouse.ErrOutsidePartition) {
+		return fail.Data(err)
+	}
+	return err
+}
+
+// loadPartition loads one committed lake partition into the warehouse table t.
+func loadPartition(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, t warehouse.Table, layer, table, key, d string, rec *audit.Record) (warehouse.Result, error) {
+	l := env.Lake
+	part, err := lake.ReadCommitted(ctx, l, layer, table, key, d)
+	if errors.Is(err, lake.ErrNotExist) {
+		return warehouse.Result{}, fail.Data(fmt.Errorf("%s.%s partition %s is not published (no %s): publish it before loading",
+			layer, table, d, path.Join(lake.PartitionDir(layer, table, key, d), lake.ManifestFile)))
+	}
+	if err != nil {
+		return warehouse.Result{}, fail.Data(fmt.Errorf("%s.%s partition %s: %w", layer, table, d, err))
+	}
+	paths := part.FilePaths()
+	srcs := make([]warehouse.Source, len(paths))
+	for i, p := range paths {
+		srcs[i] = warehouse.Source{URI: l.URI(p), Rows: part.Manifest.Files[i].Rows}
+	}
+	if w.Kind() == warehouse.KindDuckDB && len(paths) > 0 {
+		work, err := env.TempDir("gold-load-")
+		if err != nil {
+			return warehouse.Result{}, err
+		}
+		defer removeAll(work)
+		locals, err := lake.Localize(ctx, l, paths, work)
+		if err != nil {
+			return warehouse.Result{}, err
+		}
+		for i := range srcs {
+			srcs[i].Local = locals[i]
+		}
+	}
+	for _, f := range part.Manifest.Schema {
+		t.Schema = append(t.Schema, warehouse.Field{Name: f.Name, Type: f.Type})
+	}
+	if rec != nil {
+		for _, s := range srcs {
+			rec.Inputs = append(rec.Inputs, audit.IO{URI: s.URI, Rows: s.Rows})
+		}
+		rec.RowsIn += part.Manifest.RowCount
+	}
+	if len(srcs) == 0 {
+		return warehouse.Result{}, fail.Data(fmt.Errorf("%s.%s partition %s has no files to load", layer, table, d))
+	}
+	res, err := w.Load(ctx, warehouse.LoadRequest{Table: t, Partition: d, Sources: srcs, RunID: env.RunID})
+	if err != nil {
+		return res, classify(err)
+	}
+	return res, nil
+}
