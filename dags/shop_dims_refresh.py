@@ -3,7 +3,7 @@
 # DAG shop_dims_refresh: refresh the dim snapshots that are older than their max_age, in
 # parallel.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 472b0fd0ab829f6efe2795670288e75adfd113f99772ba6e8dd6883b3cc6ff39
+# Spec sha256: 2a7261830eb0ec6e02267e3dc8a7916c54bb400936ed6a89796e5178bae81451
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -33,7 +33,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "472b0fd0ab829f6efe2795670288e75adfd113f99772ba6e8dd6883b3cc6ff39"
+SPEC_SHA256 = "2a7261830eb0ec6e02267e3dc8a7916c54bb400936ed6a89796e5178bae81451"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"

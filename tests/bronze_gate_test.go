@@ -2,12 +2,15 @@ package tests
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/lake"
 )
 
@@ -69,11 +72,14 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 		code      int
 		// cause must appear in the failure line (after the table and partition).
 		cause string
+		// failed are the checks the gate's report must fail, and no others.
+		failed []string
 	}{
 		{
 			name:    "missing manifest",
 			corrupt: func(t *testing.T, dir string) { remove(t, filepath.Join(dir, lake.ManifestFile)) },
 			code:    3, cause: `manifest bronze/orders/ingest_dt=2026-11-20/_MANIFEST\.json not found`,
+			failed: []string{"manifest_exists"},
 		},
 		{
 			name: "manifest row_count lies",
@@ -84,6 +90,7 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 				writeManifest(t, mp, m)
 			},
 			code: 3, cause: `row_count: manifest says 507 rows, files hold 500`,
+			failed: []string{"row_count"},
 		},
 		{
 			name: "manifest row counts lie consistently",
@@ -95,11 +102,13 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 				writeManifest(t, mp, m)
 			},
 			code: 3, cause: `row_count: manifest says 507 rows, files hold 500`,
+			failed: []string{"row_count"},
 		},
 		{
 			name:    "listed file missing",
 			corrupt: func(t *testing.T, dir string) { remove(t, filepath.Join(dir, part)) },
 			code:    3, cause: `files_exist: listed file\(s\) part-00000\.parquet not found`,
+			failed: []string{"files_exist"},
 		},
 		{
 			name: "truncated parquet with a matching checksum",
@@ -115,6 +124,7 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 				restamp(t, filepath.Join(dir, lake.ManifestFile), part)
 			},
 			code: 3, cause: `files_readable: unreadable Parquet file\(s\): part-00000\.parquet`,
+			failed: []string{"files_readable"},
 		},
 		{
 			name: "missing column",
@@ -123,6 +133,7 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 				restamp(t, filepath.Join(dir, lake.ManifestFile), part)
 			},
 			code: 3, cause: `schema_columns: missing column\(s\): part-00000\.parquet lacks column status`,
+			failed: []string{"schema_columns"},
 		},
 		{
 			name: "column of another type",
@@ -131,6 +142,7 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 				restamp(t, filepath.Join(dir, lake.ManifestFile), part)
 			},
 			code: 3, cause: `schema_types: column\(s\) of another type: part-00000\.parquet column total_amount is DOUBLE, spec says VARCHAR`,
+			failed: []string{"schema_types"},
 		},
 		{
 			name: "partition escaping the table folder", partition: "../x",
@@ -157,7 +169,7 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 			cause := regexp.MustCompile(tc.cause)
 
 			// The gate on its own: one line naming table, partition and cause.
-			_, stderr, code := runWorker(t, "--lake", dir, "bronze", "validate", "--table", "orders", "--partition", partition)
+			_, stderr, code := runWorker(t, "--lake", dir, "--run-id", "gate", "bronze", "validate", "--table", "orders", "--partition", partition)
 			if code != tc.code {
 				t.Errorf("bronze validate: exit %d, want %d\nstderr:\n%s", code, tc.code, stderr)
 			}
@@ -173,6 +185,18 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 				}
 				if !cause.MatchString(line) {
 					t.Errorf("bronze validate: failure line %q does not match %q", line, tc.cause)
+				}
+			}
+
+			// The report fails exactly the checks that should catch the damage (a
+			// restamped checksum must not be what catches a truncated file).
+			if tc.failed != nil {
+				rep := readReport(t, filepath.Join(dir, "_reports", "dt="+day, "gate", "bronze.validate.orders.json"))
+				if got := rep.Failed(); !slices.Equal(got, tc.failed) {
+					t.Errorf("bronze validate report: failed checks %v, want %v", got, tc.failed)
+				}
+				if rep.Status != audit.Fail {
+					t.Errorf("bronze validate report: status %q, want %q", rep.Status, audit.Fail)
 				}
 			}
 
@@ -209,6 +233,19 @@ func TestBadBronzeLeavesSilverAlone(t *testing.T) {
 			}
 		})
 	}
+}
+
+func readReport(t *testing.T, p string) *audit.Report {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("read report: %v", err)
+	}
+	var r audit.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("parse report %s: %v", p, err)
+	}
+	return &r
 }
 
 func remove(t *testing.T, p string) {

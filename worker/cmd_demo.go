@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shoplake/lakehouse/internal/catalog"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/tasks/generate"
 	"github.com/shoplake/lakehouse/tasks/pipeline"
@@ -74,6 +75,15 @@ func printGenerated(w io.Writer, res *generate.Result) {
 	fmt.Fprintf(w, "bronze %s..%s written; ledger of %d expected outcomes at %s\n", res.Start, res.End, res.LedgerEntries, res.LedgerPath)
 }
 
+// demoQueries are what the demo shows of the layers it built.
+var demoQueries = []struct{ title, sql string }{
+	{"quarantine reasons (all days)", `SELECT _reject_reason AS reason, count(*) AS rows FROM (
+  SELECT _reject_reason FROM quarantine.orders UNION ALL SELECT _reject_reason FROM quarantine.order_items
+  UNION ALL SELECT _reject_reason FROM quarantine.payments UNION ALL SELECT _reject_reason FROM quarantine.cart_events)
+GROUP BY 1 ORDER BY 2 DESC LIMIT 8`},
+	{"enriched.daily_metrics", `SELECT * FROM enriched.daily_metrics ORDER BY ingestion_dt`},
+}
+
 func demoCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
@@ -100,7 +110,7 @@ func demoCommand(g *globals) *cli.Command {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "\n== run %s: bronze gate -> silver build -> silver gate -> publish, per table and day\n", env.RunID)
-			po := pipeline.Options{Partitions: parts, To: "dims"}
+			po := pipeline.Options{Partitions: parts, To: "enriched"}
 			if g.terminal {
 				po.Progress = g.stderr
 			}
@@ -127,7 +137,15 @@ func demoCommand(g *globals) *cli.Command {
 			if !check.OK() {
 				return fmt.Errorf("silver's quarantine differs from the generator's ledger")
 			}
-			fmt.Fprintf(g.stdout, "\nlake: %s (silver/, quarantine/, _audit/, _reports/)\n", env.Lake.URI(""))
+			for _, q := range demoQueries {
+				fmt.Fprintf(g.stdout, "\n== %s\n", q.title)
+				cat := &catalog.Catalog{Spec: env.Spec, Lake: env.Lake, Partition: gen.End, WorkDir: env.WorkDir}
+				if err := cat.Query(c.Context, env.Duck, q.sql, catalog.FormatTable, g.stdout); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(g.stdout, "\nlake: %s (silver/, quarantine/, dims/, enriched/, _audit/, _reports/)\n", env.Lake.URI(""))
+			fmt.Fprintf(g.stdout, "query it: worker --lake %s sql \"SELECT * FROM enriched.customer_ltv LIMIT 5\"\n", c.String("lake"))
 			return nil
 		}),
 	}

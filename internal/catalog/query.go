@@ -69,27 +69,30 @@ func (c *Catalog) Query(ctx context.Context, o duck.Options, q string, f Format,
 	if _, err := cat.BindAll(ctx, s); err != nil {
 		return err
 	}
-	if err := checkReadOnly(ctx, s, q); err != nil {
-		return err
+	if err := CheckSelect(ctx, s, q); err != nil {
+		return fmt.Errorf("sql: %w", err)
 	}
 	return run(ctx, s, q, f, w)
 }
 
-// checkReadOnly prepares q without running it: it must be one statement, and a SELECT.
-func checkReadOnly(ctx context.Context, s *duck.Session, q string) error {
+// CheckSelect prepares q in the session (its names bound) without running it: q
+// must be exactly one statement, and a SELECT (FROM, WITH, DESCRIBE, SHOW and
+// SUMMARIZE are SELECTs too), so neither a slip in spec SQL nor a query typed at
+// `worker sql` can change anything.
+func CheckSelect(ctx context.Context, s *duck.Session, q string) error {
 	return s.Conn.Raw(func(dc any) error {
 		conn, ok := dc.(*duckdb.Conn)
 		if !ok {
-			return fmt.Errorf("sql: unexpected driver connection %T", dc)
+			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
 		// Prepare (unlike PrepareContext) refuses several statements instead of
 		// running all but the last.
 		st, err := conn.Prepare(q)
 		if err != nil {
 			if strings.Contains(err.Error(), "multi-statement") {
-				return fail.Usage(errors.New("sql: give exactly one statement"))
+				return fail.Usage(errors.New("give exactly one statement"))
 			}
-			return fail.Usage(fmt.Errorf("sql: %w", err))
+			return SQLError(err)
 		}
 		defer st.Close()
 		typ, err := st.(*duckdb.Stmt).StatementType()
@@ -97,10 +100,26 @@ func checkReadOnly(ctx context.Context, s *duck.Session, q string) error {
 			return err
 		}
 		if typ != duckdb.STATEMENT_TYPE_SELECT {
-			return fail.Usage(errors.New("sql: only read-only queries run here (SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE); the lake changes only through the pipeline's tasks"))
+			return fail.Usage(errors.New("only a read-only query may run here (SELECT, FROM, WITH, DESCRIBE, SHOW, SUMMARIZE); the lake changes only through the pipeline's tasks"))
 		}
 		return nil
 	})
+}
+
+// SQLError classifies an error DuckDB returned for spec or user SQL: a statement
+// DuckDB cannot parse or bind (unknown column or table, bad syntax, wrong types) is
+// a usage error (exit 2: fix the SQL, a retry will not help); anything else
+// (memory, I/O) stays an error of the worker (exit 1).
+func SQLError(err error) error {
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		switch de.Type {
+		case duckdb.ErrorTypeParser, duckdb.ErrorTypeSyntax, duckdb.ErrorTypeBinder, duckdb.ErrorTypeCatalog,
+			duckdb.ErrorTypeMismatchType, duckdb.ErrorTypeInvalidType, duckdb.ErrorTypeNotImplemented:
+			return fail.Usage(err)
+		}
+	}
+	return err
 }
 
 // run executes q and prints its rows. Values are rendered by DuckDB itself (CAST
@@ -112,11 +131,7 @@ func run(ctx context.Context, s *duck.Session, q string, f Format, w io.Writer) 
 	}
 	rows, err := s.Conn.QueryContext(ctx, wrapped)
 	if err != nil {
-		var de *duckdb.Error
-		if errors.As(err, &de) && de.Type != duckdb.ErrorTypeOutOfMemory && de.Type != duckdb.ErrorTypeIO {
-			return fail.Usage(fmt.Errorf("sql: %w", err))
-		}
-		return fmt.Errorf("sql: %w", err)
+		return fmt.Errorf("sql: %w", SQLError(err))
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()

@@ -5,13 +5,14 @@ package duck
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/duckdb/duckdb-go/v2" // also registers the "duckdb" driver
 )
 
 // Options size a DuckDB session. Zero values pick defaults that fit the cgroup.
@@ -171,4 +172,21 @@ func physicalMemory() int64 {
 		}
 	}
 	return 0
+}
+
+// IsInfrastructure reports whether a DuckDB error is about the machine rather
+// than the query or the data (out of memory, I/O, interrupts, internal errors), so
+// callers report it as an infrastructure failure (exit 1), not bad data or a bad spec.
+func IsInfrastructure(err error) bool {
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	switch de.Type {
+	case duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeIO, duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeFatal,
+		duckdb.ErrorTypeInternal, duckdb.ErrorTypeConnection, duckdb.ErrorTypeNetwork, duckdb.ErrorTypePermission,
+		duckdb.ErrorTypeHTTP, duckdb.ErrorTypeSettings:
+		return true
+	}
+	return false
 }

@@ -83,6 +83,9 @@ func specTypes(ctx context.Context, s *duck.Session, env *tasks.Env, t *spec.Bro
 		var name string
 		q := "SELECT typeof(CAST(NULL AS " + c.Type + "))"
 		if err := s.Conn.QueryRowContext(ctx, q).Scan(&name); err != nil {
+			if duck.IsInfrastructure(err) {
+				return nil, fmt.Errorf("bronze table %s column %s: check type %s: %w", t.Name, c.Name, c.Type, err)
+			}
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}

@@ -6,7 +6,6 @@ package enriched
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -14,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/catalog"
@@ -156,8 +153,12 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 		}
 	}
 
-	if err := s.Exec(ctx, "CREATE TEMP TABLE result AS\n"+strings.TrimRight(strings.TrimSpace(query), ";")+"\n"); err != nil {
-		return sqlError(t, file, d, err)
+	query = strings.TrimRight(strings.TrimSpace(query), "; \t\r\n")
+	if err := catalog.CheckSelect(ctx, s, query); err != nil {
+		return fmt.Errorf("enriched %s partition %s: %s: %w", t.Name, d, file, err)
+	}
+	if err := s.Exec(ctx, "CREATE TEMP TABLE result AS\n"+query+"\n"); err != nil {
+		return fmt.Errorf("enriched %s partition %s: run %s: %w", t.Name, d, file, catalog.SQLError(err))
 	}
 	cols, err := columns(ctx, s, "SELECT * FROM result")
 	if err != nil {
@@ -214,21 +215,6 @@ func outputSelect(cols []lake.Field, key, d string) string {
 		sel = append(sel, fmt.Sprintf("DATE %s AS %s", duck.Str(d), duck.Ident(key)))
 	}
 	return "SELECT " + strings.Join(sel, ", ") + " FROM result"
-}
-
-// sqlError classifies a failure of the transform's SQL: DuckDB refusing to parse or
-// bind it is a spec problem (exit 2: fix the SQL, a retry will not help); anything
-// else (memory, I/O) is the worker's (exit 1).
-func sqlError(t *spec.Transform, file, d string, err error) error {
-	err = fmt.Errorf("enriched %s partition %s: run %s: %w", t.Name, d, file, err)
-	var de *duckdb.Error
-	if errors.As(err, &de) {
-		switch de.Type {
-		case duckdb.ErrorTypeParser, duckdb.ErrorTypeBinder, duckdb.ErrorTypeCatalog, duckdb.ErrorTypeSyntax:
-			return fail.Usage(err)
-		}
-	}
-	return err
 }
 
 // columns describes a query's result as the manifest's schema.

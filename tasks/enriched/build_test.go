@@ -163,6 +163,8 @@ func TestBadSQLIsAUsageErrorNamingTheFile(t *testing.T) {
 		{"SELECT {{ date_add \"day\" \"x\" }} FROM silver.orders", `function "date_add" not defined`},
 		{"SELECT nope FROM silver.orders", "nope"},
 		{"SELEC 1 FROM silver.orders", "syntax error"},
+		{"SELECT 1 AS x FROM silver.orders; DROP VIEW silver.orders", "exactly one statement"},
+		{"CREATE TABLE x AS SELECT * FROM silver.orders", "read-only"},
 	} {
 		env := buildEnv(t, map[string]string{"sql/broken.sql": tc.sql})
 		_, err := enriched.Build(ctx, env, enriched.Options{Transform: "broken", Partition: day})

@@ -92,7 +92,7 @@ func Audit(ctx context.Context, env *tasks.Env, o AuditOptions) (*audit.Record, 
 		}
 		rec.RowsOut = res.Rows
 		rec.Outputs = append(rec.Outputs, audit.IO{URI: res.URI, Rows: res.Rows})
-		log.Info("audits loaded", "rows", res.Rows, "job_id", res.JobID)
+		log.Info("audits loaded", append([]any{"rows", res.Rows}, jobAttrs(res)...)...)
 		return nil
 	})
 }

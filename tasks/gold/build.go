@@ -104,7 +104,7 @@ func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.M
 	}
 	rec.RowsOut = res.Rows
 	rec.Outputs = append(rec.Outputs, audit.IO{URI: res.URI, Rows: res.Rows})
-	log.Info("mart partition built", "warehouse", w.Kind(), "rows", res.Rows, "job_id", res.JobID, "reused", res.Reused)
+	log.Info("mart partition built", append([]any{"warehouse", w.Kind(), "rows", res.Rows}, jobAttrs(res)...)...)
 	return nil
 }
 
@@ -145,7 +145,7 @@ func syncDim(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, dim, d 
 		if err != nil {
 			return fmt.Errorf("load dims.%s snapshot %s: %w", dim, v, err)
 		}
-		log.Info("dims snapshot loaded", "dim", dim, "snapshot_dt", v, "rows", res.Rows, "job_id", res.JobID, "reused", res.Reused)
+		log.Info("dims snapshot loaded", append([]any{"dim", dim, "snapshot_dt", v, "rows", res.Rows}, jobAttrs(res)...)...)
 	}
 	return nil
 }

@@ -139,3 +139,11 @@ func loadPartition(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, t
 	}
 	return res, nil
 }
+
+// jobAttrs are the log attributes of a BigQuery job, none for DuckDB.
+func jobAttrs(res warehouse.Result) []any {
+	if res.JobID == "" {
+		return nil
+	}
+	return []any{"job_id", res.JobID, "reused", res.Reused}
+}

@@ -52,4 +52,3 @@ func rowsOf(t *testing.T, w warehouse.Warehouse, q string) string {
 	}
 	return strings.Join(lines, "\n")
 }
-

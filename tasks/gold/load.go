@@ -98,7 +98,7 @@ func Load(ctx context.Context, env *tasks.Env, o LoadOptions) (*audit.Record, er
 		}
 		rec.RowsOut = res.Rows
 		rec.Outputs = append(rec.Outputs, audit.IO{URI: res.URI, Rows: res.Rows})
-		log.Info("partition loaded", "warehouse", w.Kind(), "rows", res.Rows, "job_id", res.JobID, "reused", res.Reused)
+		log.Info("partition loaded", append([]any{"warehouse", w.Kind(), "rows", res.Rows}, jobAttrs(res)...)...)
 		return nil
 	})
 }

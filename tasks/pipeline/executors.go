@@ -10,6 +10,7 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 	"github.com/shoplake/lakehouse/tasks/bronze"
 	"github.com/shoplake/lakehouse/tasks/dims"
+	"github.com/shoplake/lakehouse/tasks/enriched"
 	"github.com/shoplake/lakehouse/tasks/publish"
 	"github.com/shoplake/lakehouse/tasks/silver"
 )
@@ -31,6 +32,13 @@ var executors = map[string]executor{
 		return rec, err
 	},
 	spec.TaskDimsSnapshot: refreshDim,
+	spec.TaskEnrichedBuild: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
+		return enriched.Build(ctx, env, enriched.Options{Transform: st.Node.Table, Partition: st.Partition})
+	},
+	spec.TaskEnrichedValidate: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
+		rec, _, err := enriched.Validate(ctx, env, enriched.Options{Transform: st.Node.Table, Partition: st.Partition})
+		return rec, err
+	},
 	spec.TaskPublish: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
 		return publish.Run(ctx, env, publish.Options{Layer: st.Node.Layer, Table: st.Node.Table, Partition: st.Partition})
 	},

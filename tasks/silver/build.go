@@ -147,7 +147,11 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 
 	p := plan{table: t, bronze: b}
 	if err := s.Exec(ctx, p.classify(files, fkTables)); err != nil {
-		return fail.Data(fmt.Errorf("silver %s partition %s: read bronze: %w", t.Name, d, err))
+		err = fmt.Errorf("silver %s partition %s: read bronze: %w", t.Name, d, err)
+		if duck.IsInfrastructure(err) {
+			return err
+		}
+		return fail.Data(err) // unreadable or non-conforming bronze: the gate should have caught it
 	}
 	if err := s.Exec(ctx, p.dedup()...); err != nil {
 		return fmt.Errorf("silver %s partition %s: deduplicate: %w", t.Name, d, err)

@@ -183,7 +183,10 @@ func (p plan) dedup() []string {
 }
 
 // outcome is a view giving every classified row its final reason (NULL: reaches
-// silver) and whether it was deduplicated.
+// silver) and whether it was deduplicated. The dupkeys join is on the key alone
+// (a hash join); a rejected row that shares a duplicated key keeps its own reason
+// through the coalesce. A non-equality condition in that join would make DuckDB
+// fall back to a nested-loop join: rows x duplicated keys.
 func (p plan) outcome() string {
 	dupReason := "NULL"
 	if p.table.Dedup == nil {
@@ -193,9 +196,9 @@ func (p plan) outcome() string {
   coalesce(c.%s, %s) AS _final_reason,
   (l.%s IS NOT NULL) AS _deduplicated
 FROM classified c
-LEFT JOIN dupkeys d ON c.%s IS NULL AND %s
+LEFT JOIN dupkeys d ON %s
 LEFT JOIN losers l ON c.%s = l.%s AND c.%s = l.%s`,
-		colReason, dupReason, colRow, colReason, p.pkJoin("c.", "d."), colFile, colFile, colRow, colRow)
+		colReason, dupReason, colRow, p.pkJoin("c.", "d."), colFile, colFile, colRow, colRow)
 }
 
 func (p plan) pkJoin(a, b string) string {

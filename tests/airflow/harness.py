@@ -90,4 +90,4 @@ def task_states(dag_id, run_id):
 
     with create_session() as session:
         tis = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run_id).all()
-        return {ti.task_id: (ti.state.value if ti.state else None) for ti in tis}
+        return {ti.task_id: (str(ti.state) if ti.state else None) for ti in tis}

@@ -93,7 +93,7 @@ def check_pod(s, n, task, cmd, where):
     assert task.service_account_name == d.get("service_account"), where
     assert task.do_xcom_push is True and task.get_logs is True, where
     assert task.on_finish_action.value == "delete_succeeded_pod", where
-    env = {e.name: e.value for e in task.env_vars}
+    env = task.env_vars if isinstance(task.env_vars, dict) else {e.name: e.value for e in task.env_vars}
     assert env == {"WORKER_XCOM": "1", **(d.get("env") or {})}, where
     assert [e.config_map_ref.name for e in task.env_from] == [f"{s.pipeline.replace('_', '-')}-worker"], where
     r = task.container_resources

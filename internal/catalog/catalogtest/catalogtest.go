@@ -226,7 +226,7 @@ func QueryText(tb testing.TB, db interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, q string) string {
 	tb.Helper()
-	rows, err := db.QueryContext(context.Background(), "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n" + q + "\n) AS _q")
+	rows, err := db.QueryContext(context.Background(), "SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n"+q+"\n) AS _q")
 	if err != nil {
 		tb.Fatalf("query %s: %v", q, err)
 	}

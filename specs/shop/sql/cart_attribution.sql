@@ -19,47 +19,48 @@ bounds AS (
     SELECT min(order_ts) - INTERVAL 24 HOUR AS lo, max(order_ts) AS hi
     FROM orders
 ),
-events AS (
+-- Scanned where used rather than materialized: less memory, and the scans are cheap.
+events AS NOT MATERIALIZED (
     SELECT e.event_id, e.session_id, e.customer_id, coalesce(e.channel, 'direct') AS channel, e.event_ts
     FROM silver.cart_events AS e, bounds AS b
     WHERE e.ingestion_dt <= {{ partition }}
       AND e.customer_id IS NOT NULL
       AND e.event_ts BETWEEN b.lo AND b.hi
 ),
-touches AS (
-    -- One candidate per customer and instant: the greatest event_id.
-    SELECT customer_id, event_ts,
-           max(event_id) AS event_id,
-           arg_max(session_id, event_id) AS session_id,
-           arg_max(channel, event_id) AS channel
-    FROM events
-    GROUP BY customer_id, event_ts
-),
-last_touch AS (
-    SELECT o.order_id, o.customer_id, o.order_ts,
-           t.event_id, t.session_id, t.channel, t.event_ts,
-           t.event_ts IS NOT NULL AND t.event_ts >= o.order_ts - INTERVAL 24 HOUR AS hit
+-- The latest instant at or before the order with an event of its customer.
+nearest AS (
+    SELECT o.order_id, o.customer_id, o.order_ts, e.event_ts
     FROM orders AS o
-    ASOF LEFT JOIN touches AS t
-      ON o.customer_id = t.customer_id AND o.order_ts >= t.event_ts
+    ASOF LEFT JOIN (SELECT customer_id, event_ts FROM events) AS e
+      ON o.customer_id = e.customer_id AND o.order_ts >= e.event_ts
+),
+-- The touch: of the events at that instant, the greatest event_id; none if older than 24 hours.
+touch AS (
+    SELECT n.order_id,
+           max(e.event_id) AS event_id,
+           arg_max(e.session_id, e.event_id) AS session_id,
+           arg_max(e.channel, e.event_id) AS channel
+    FROM nearest AS n
+    JOIN events AS e ON e.customer_id = n.customer_id AND e.event_ts = n.event_ts
+    WHERE n.event_ts >= n.order_ts - INTERVAL 24 HOUR
+    GROUP BY n.order_id
 ),
 session_channels AS (
-    SELECT l.order_id, count(DISTINCT e.channel) AS session_channel_count
-    FROM last_touch AS l
-    JOIN events AS e ON e.session_id = l.session_id AND e.event_ts <= l.order_ts
-    WHERE l.hit
-    GROUP BY l.order_id
+    SELECT t.order_id, count(DISTINCT e.channel) AS session_channel_count
+    FROM touch AS t
+    JOIN nearest AS n USING (order_id)
+    JOIN events AS e ON e.session_id = t.session_id AND e.event_ts <= n.order_ts
+    GROUP BY t.order_id
 )
-SELECT l.order_id,
-       l.customer_id,
-       l.order_ts,
-       l.hit AS attributed,
-       CASE WHEN l.hit THEN l.channel ELSE 'direct' END AS channel,
-       CASE WHEN l.hit THEN l.session_id END AS session_id,
-       CASE WHEN l.hit THEN l.event_id END AS last_touch_event_id,
-       CASE WHEN l.hit THEN l.event_ts END AS last_touch_ts,
-       CASE WHEN l.hit THEN round({{ date_diff "second" "l.event_ts" "l.order_ts" }} / 60.0, 2) END AS minutes_to_order,
+SELECT n.order_id, n.customer_id, n.order_ts,
+       t.order_id IS NOT NULL AS attributed,
+       coalesce(t.channel, 'direct') AS channel,
+       t.session_id,
+       t.event_id AS last_touch_event_id,
+       CASE WHEN t.order_id IS NOT NULL THEN n.event_ts END AS last_touch_ts,
+       CASE WHEN t.order_id IS NOT NULL THEN round({{ date_diff "second" "n.event_ts" "n.order_ts" }} / 60.0, 2) END AS minutes_to_order,
        coalesce(s.session_channel_count, 0) AS session_channel_count
-FROM last_touch AS l
+FROM nearest AS n
+LEFT JOIN touch AS t USING (order_id)
 LEFT JOIN session_channels AS s USING (order_id)
-ORDER BY l.order_id
+ORDER BY n.order_id
