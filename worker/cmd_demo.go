@@ -10,7 +10,9 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/catalog"
 	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/warehouse"
 	"github.com/shoplake/lakehouse/tasks/generate"
+	"github.com/shoplake/lakehouse/tasks/gold"
 	"github.com/shoplake/lakehouse/tasks/pipeline"
 )
 
@@ -84,6 +86,12 @@ GROUP BY 1 ORDER BY 2 DESC LIMIT 8`},
 	{"enriched.daily_metrics", `SELECT * FROM enriched.daily_metrics ORDER BY ingestion_dt`},
 }
 
+// demoMarts are the gold marts the demo shows, straight from the warehouse.
+var demoMarts = []struct{ title, sql string }{
+	{"gold.fct_daily_sales", `SELECT * FROM gold.fct_daily_sales ORDER BY 1 LIMIT 5`},
+	{"gold.fct_customers (top 5 by lifetime revenue)", `SELECT * FROM gold.fct_customers WHERE as_of_date = (SELECT max(as_of_date) FROM gold.fct_customers) ORDER BY lifetime_revenue DESC LIMIT 5`},
+}
+
 func demoCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
@@ -110,7 +118,7 @@ func demoCommand(g *globals) *cli.Command {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "\n== run %s: bronze gate -> silver build -> silver gate -> publish, per table and day\n", env.RunID)
-			po := pipeline.Options{Partitions: parts, To: "enriched"}
+			po := pipeline.Options{Partitions: parts}
 			if g.terminal {
 				po.Progress = g.stderr
 			}
@@ -144,9 +152,57 @@ func demoCommand(g *globals) *cli.Command {
 					return err
 				}
 			}
-			fmt.Fprintf(g.stdout, "\nlake: %s (silver/, quarantine/, dims/, enriched/, _audit/, _reports/)\n", env.Lake.URI(""))
+			wh, err := gold.Open(c.Context, env)
+			if err != nil {
+				return err
+			}
+			defer wh.Close()
+			for _, q := range demoMarts {
+				fmt.Fprintf(g.stdout, "\n== %s\n", q.title)
+				rows, err := wh.Query(c.Context, q.sql)
+				if err != nil {
+					return fmt.Errorf("demo: query %s: %w", q.title, err)
+				}
+				printRows(g.stdout, rows)
+			}
+			fmt.Fprintf(g.stdout, "\nlake: %s (silver/, quarantine/, dims/, enriched/, _audit/, _reports/, warehouse.duckdb)\n", env.Lake.URI(""))
 			fmt.Fprintf(g.stdout, "query it: worker --lake %s sql \"SELECT * FROM enriched.customer_ltv LIMIT 5\"\n", c.String("lake"))
 			return nil
 		}),
 	}
+}
+
+// printRows writes warehouse rows as an aligned table.
+func printRows(w io.Writer, r *warehouse.Rows) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, c := range r.Columns {
+		if i > 0 {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprint(tw, c)
+	}
+	fmt.Fprintln(tw)
+	for _, row := range r.Values {
+		for i, v := range row {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			switch x := v.(type) {
+			case nil:
+				fmt.Fprint(tw, "NULL")
+			case time.Time:
+				if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 {
+					fmt.Fprint(tw, x.Format(time.DateOnly))
+				} else {
+					fmt.Fprint(tw, x.Format("2006-01-02 15:04:05"))
+				}
+			case float64:
+				fmt.Fprintf(tw, "%.4g", x)
+			default:
+				fmt.Fprint(tw, x)
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }

@@ -206,13 +206,13 @@ func TestCustomerRFM(t *testing.T) {
 	// recency (days to D), frequency, monetary:   C1 0, 3, 200   C2 1, 1, 500
 	// C3 4, 2, 60   C4 19, 1, 10   C5 27, 4, 80.  C6 only cancelled, C7 after D.
 	// Five customers, five quintiles: r by recency (C5 oldest = 1 ... C1 = 5),
-	// f by frequency (C2 and C4 tie at 1: customer_id splits them, C2 = 1, C4 = 2),
+	// f by frequency (C2 and C4 tie at 1 and share a score: percent_rank .75 -> 2),
 	// m by monetary (C4 = 1 ... C2 = 5).
 	catalogtest.Equal(t, output(t, env, p, `SELECT customer_id, recency_days, frequency, monetary, r_score, f_score, m_score,
   rfm_cell, segment FROM t ORDER BY customer_id`), `
 customer_id | recency_days | frequency | monetary | r_score | f_score | m_score | rfm_cell | segment
 C1          | 0            | 3         | 200.00   | 5       | 4       | 4       | 544      | champion
-C2          | 1            | 1         | 500.00   | 4       | 1       | 5       | 415      | promising
+C2          | 1            | 1         | 500.00   | 4       | 2       | 5       | 425      | promising
 C3          | 4            | 2         | 60.00    | 3       | 3       | 2       | 332      | loyal
 C4          | 19           | 1         | 10.00    | 2       | 2       | 1       | 221      | hibernating
 C5          | 27           | 4         | 80.00    | 1       | 5       | 3       | 153      | at_risk`)

@@ -11,6 +11,7 @@ import (
 	"github.com/shoplake/lakehouse/tasks/bronze"
 	"github.com/shoplake/lakehouse/tasks/dims"
 	"github.com/shoplake/lakehouse/tasks/enriched"
+	"github.com/shoplake/lakehouse/tasks/gold"
 	"github.com/shoplake/lakehouse/tasks/publish"
 	"github.com/shoplake/lakehouse/tasks/silver"
 )
@@ -38,6 +39,12 @@ var executors = map[string]executor{
 	spec.TaskEnrichedValidate: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
 		rec, _, err := enriched.Validate(ctx, env, enriched.Options{Transform: st.Node.Table, Partition: st.Partition})
 		return rec, err
+	},
+	spec.TaskGoldLoad: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
+		return gold.Load(ctx, env, gold.LoadOptions{Table: st.Node.Table, Partition: st.Partition})
+	},
+	spec.TaskGoldBuild: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
+		return gold.Build(ctx, env, gold.BuildOptions{Mart: st.Node.Table, Partition: st.Partition})
 	},
 	spec.TaskPublish: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
 		return publish.Run(ctx, env, publish.Options{Layer: st.Node.Layer, Table: st.Node.Table, Partition: st.Partition})

@@ -181,12 +181,12 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		rows       int64
 		schema     []lake.Field
 	}{
-		{quarDir, t.Name, p.quarantineSelect(env.RunID), rec.RowsQuarantined, quarSchema},
+		{quarDir, t.Name, p.quarantineSelect(files, env.RunID), rec.RowsQuarantined, quarSchema},
 		{silverDir, t.Name, p.silverSelect(d), rec.RowsOut, silverSchema},
 	}
 	for _, out := range outputs {
 		local := filepath.Join(work, "out-"+layerOf(out.dir)+".parquet")
-		q := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", out.query, duck.Str(local))
+		q := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet)", out.query, duck.Str(local))
 		if err := s.Exec(ctx, q); err != nil {
 			return fmt.Errorf("silver %s partition %s: write %s: %w", t.Name, d, out.dir, err)
 		}

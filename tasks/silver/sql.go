@@ -14,7 +14,6 @@ const (
 	colFile   = "_source_file"
 	colRow    = "_source_row"
 	colReason = "_reason"
-	rawPrefix = "__raw__"
 	srcPrefix = "__src__"
 	fkKey     = "__fk_key"
 )
@@ -31,16 +30,66 @@ type plan struct {
 	bronze *spec.BronzeTable
 }
 
-// classify creates the temp table "classified": one row per bronze row with the raw
-// values, the typed silver columns and the first row-rule or FK reason (NULL if the
-// row passes). fkTables[i] is the temp table of parent keys for foreign key i.
+// classify creates the temp table "classified": one row per bronze row with its
+// origin (file, row number), the typed silver columns and the first row-rule or FK
+// reason (NULL if the row passes). fkTables[i] is the temp table of parent keys for
+// foreign key i. Raw values are not kept here: the few rejected rows get them from
+// bronze again by position (quarantineSelect), which is cheaper than carrying every
+// raw column of every row through the build.
 func (p plan) classify(files []sourceFile, fkTables []string) string {
+	// cleaned: bronze names carry cleaned values (VARCHAR trimmed, '' -> NULL), so
+	// exprs and casts see clean input.
+	cleaned := []string{colFile, colRow}
+	for _, c := range p.bronze.Columns {
+		id := duck.Ident(c.Name)
+		if isText(c.Type) {
+			cleaned = append(cleaned, fmt.Sprintf("NULLIF(trim(%s), '') AS %s", id, id))
+		} else {
+			cleaned = append(cleaned, id)
+		}
+	}
+
+	// typed: silver columns by name, plus the cleaned source of the columns whose
+	// cast can fail (an input to the reason, never stored).
+	typed := []string{colFile, colRow}
+	for _, c := range p.table.Columns {
+		if p.castCanFail(c) {
+			typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
+		}
+	}
+	for _, k := range p.table.PrimaryKey {
+		if c, _ := p.table.Column(k); c != nil && !p.castCanFail(*c) {
+			if _, ok := p.bronze.Column(k); ok {
+				typed = append(typed, duck.Ident(k)+" AS "+duck.Ident(srcPrefix+k))
+			}
+		}
+	}
+	for _, c := range p.table.Columns {
+		typed = append(typed, p.typedExpr(c)+" AS "+duck.Ident(c.Name))
+	}
+
+	out := []string{"t." + colFile, "t." + colRow}
+	for _, c := range p.table.Columns {
+		out = append(out, "t."+duck.Ident(c.Name))
+	}
+
+	var q strings.Builder
+	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT %s, %s AS %s\nFROM (SELECT %s\n  FROM (SELECT %s\n    FROM (%s))) AS t",
+		strings.Join(out, ", "), p.reasonCase(), colReason, strings.Join(typed, ", "), strings.Join(cleaned, ", "), p.scan(files))
+	for i, fk := range p.table.ForeignKeys {
+		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON t.%s = fk%d.%s", fkTables[i], i, duck.Ident(fk.Column), i, fkKey)
+	}
+	return q.String()
+}
+
+// scan reads the bronze files with each row's origin: file name and row number.
+func (p plan) scan(files []sourceFile) string {
+	cols := make([]string, 0, len(p.bronze.Columns))
+	for _, c := range p.bronze.Columns {
+		cols = append(cols, duck.Ident(c.Name))
+	}
 	var scans []string
 	for _, f := range files {
-		cols := make([]string, 0, len(p.bronze.Columns))
-		for _, c := range p.bronze.Columns {
-			cols = append(cols, duck.Ident(c.Name))
-		}
 		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
 			duck.Str(f.Name), colFile, colRow, strings.Join(cols, ", "), duck.Str(f.Local)))
 	}
@@ -52,41 +101,17 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 		}
 		scans = append(scans, "SELECT "+strings.Join(cols, ", ")+" WHERE false")
 	}
+	return strings.Join(scans, "\n    UNION ALL ")
+}
 
-	// cleaned: raw values kept as __raw__<c>; bronze names carry cleaned values
-	// (VARCHAR trimmed, '' -> NULL), so exprs and casts see clean input.
-	cleaned := []string{colFile, colRow}
-	for _, c := range p.bronze.Columns {
-		id := duck.Ident(c.Name)
-		cleaned = append(cleaned, id+" AS "+duck.Ident(rawPrefix+c.Name))
-		if isText(c.Type) {
-			cleaned = append(cleaned, fmt.Sprintf("NULLIF(trim(%s), '') AS %s", id, id))
-		} else {
-			cleaned = append(cleaned, id)
-		}
+// castCanFail is true when a column's typed value can be NULL while its cleaned
+// source is not: it has an expr, or its type differs from the bronze column's.
+func (p plan) castCanFail(c spec.Column) bool {
+	b, ok := p.bronze.Column(c.Name)
+	if !ok {
+		return false
 	}
-
-	// typed: silver columns by name, plus the cleaned source of same-named columns.
-	typed := []string{colFile, colRow}
-	for _, c := range p.bronze.Columns {
-		typed = append(typed, duck.Ident(rawPrefix+c.Name))
-	}
-	for _, c := range p.table.Columns {
-		if _, ok := p.bronze.Column(c.Name); ok {
-			typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
-		}
-	}
-	for _, c := range p.table.Columns {
-		typed = append(typed, p.typedExpr(c)+" AS "+duck.Ident(c.Name))
-	}
-
-	var q strings.Builder
-	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT t.*, %s AS %s\nFROM (SELECT %s\n  FROM (SELECT %s\n    FROM (%s))) AS t",
-		p.reasonCase(), colReason, strings.Join(typed, ", "), strings.Join(cleaned, ", "), strings.Join(scans, "\n    UNION ALL "))
-	for i, fk := range p.table.ForeignKeys {
-		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON t.%s = fk%d.%s", fkTables[i], i, duck.Ident(fk.Column), i, fkKey)
-	}
-	return q.String()
+	return c.Expr != "" || !strings.EqualFold(b.Type, c.Type)
 }
 
 // typedExpr is the column's expr, or a TRY_CAST of its cleaned bronze value.
@@ -115,7 +140,7 @@ func (p plan) reasonCase() string {
 	}
 	whens = append(whens, fmt.Sprintf("WHEN %s THEN 'pk_null'", strings.Join(pkNull, " OR ")))
 	for _, c := range p.table.Columns {
-		if _, ok := p.bronze.Column(c.Name); ok {
+		if p.castCanFail(c) {
 			whens = append(whens, fmt.Sprintf("WHEN t.%s IS NOT NULL AND t.%s IS NULL THEN %s",
 				duck.Ident(srcPrefix+c.Name), duck.Ident(c.Name), duck.Str("cast_failed:"+c.Name)))
 		}
@@ -222,15 +247,17 @@ func (p plan) silverSelect(partition string) string {
 		strings.Join(cols, ", "), colFile, colRow)
 }
 
-// quarantineSelect selects rejected rows: raw bronze values, reason, run and origin.
-func (p plan) quarantineSelect(runID string) string {
+// quarantineSelect selects rejected rows with their raw bronze values, read again
+// from the files by position, plus reason, run and origin.
+func (p plan) quarantineSelect(files []sourceFile, runID string) string {
 	cols := make([]string, 0, len(p.bronze.Columns)+4)
 	for _, c := range p.bronze.Columns {
-		cols = append(cols, duck.Ident(rawPrefix+c.Name)+" AS "+duck.Ident(c.Name))
+		cols = append(cols, "b."+duck.Ident(c.Name))
 	}
-	cols = append(cols, "_final_reason AS _reject_reason", duck.Str(runID)+" AS _run_id", colFile, colRow)
-	return fmt.Sprintf("SELECT %s FROM outcome WHERE _final_reason IS NOT NULL ORDER BY %s, %s",
-		strings.Join(cols, ", "), colFile, colRow)
+	cols = append(cols, "o._final_reason AS _reject_reason", duck.Str(runID)+" AS _run_id", "o."+colFile, "o."+colRow)
+	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, %s, _final_reason FROM outcome WHERE _final_reason IS NOT NULL) o
+JOIN (%s) b ON o.%s = b.%s AND o.%s = b.%s ORDER BY o.%s, o.%s`,
+		strings.Join(cols, ", "), colFile, colRow, p.scan(files), colFile, colFile, colRow, colRow, colFile, colRow)
 }
 
 // orderTerm renders "col [asc|desc]" with NULLs last.

@@ -2,10 +2,11 @@
 -- Grain: one row per customer with at least one non-cancelled order up to D (partitions <= D).
 --
 -- recency_days = days from the customer's last order to D; frequency = orders;
--- monetary = revenue. Each score is a quintile (ntile(5)) over all scored customers:
--- 5 is the most recent, most frequent, highest-spending fifth. Equal values are split
--- by customer_id, so scores are deterministic. rfm_cell concatenates the three scores;
--- segment names the usual cells.
+-- monetary = revenue. Each score is a quintile of the rank over all scored customers,
+-- best first: 5 - floor(5 * percent_rank()), so 5 is the most recent, most frequent,
+-- highest-spending fifth and 1 the least. Equal values get equal scores (a day when
+-- everyone ordered gives everyone recency 5), so scores are deterministic without a
+-- tie-break. rfm_cell concatenates the three scores; segment names the usual cells.
 WITH stats AS (
     SELECT customer_id,
            max(order_ts) AS last_order_ts,
@@ -22,9 +23,9 @@ recency AS (
 ),
 scored AS (
     SELECT *,
-           ntile(5) OVER (ORDER BY recency_days DESC, customer_id) AS r_score,
-           ntile(5) OVER (ORDER BY frequency, customer_id) AS f_score,
-           ntile(5) OVER (ORDER BY monetary, customer_id) AS m_score
+           5 - least(4, CAST(floor(5 * percent_rank() OVER (ORDER BY recency_days)) AS INTEGER)) AS r_score,
+           5 - least(4, CAST(floor(5 * percent_rank() OVER (ORDER BY frequency DESC)) AS INTEGER)) AS f_score,
+           5 - least(4, CAST(floor(5 * percent_rank() OVER (ORDER BY monetary DESC)) AS INTEGER)) AS m_score
     FROM recency
 )
 SELECT customer_id,
