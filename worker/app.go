@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
@@ -63,6 +64,8 @@ type globals struct {
 	terminal       bool
 	// actionStarted tells a command's own failure from a command-line error.
 	actionStarted bool
+	// xcomPath is where task commands leave their XCom summary ("" = nowhere).
+	xcomPath string
 }
 
 func newApp(g *globals) *cli.App {
@@ -84,6 +87,7 @@ func newApp(g *globals) *cli.App {
 			&cli.StringFlag{Name: "memory-limit", EnvVars: []string{"WORKER_MEMORY_LIMIT"}, Usage: "DuckDB memory_limit, e.g. 2GB (default: 60% of the cgroup or machine memory)"},
 			&cli.IntFlag{Name: "threads", EnvVars: []string{"WORKER_THREADS"}, Usage: "DuckDB threads (default: the CPU quota)"},
 			&cli.StringFlag{Name: "work-dir", EnvVars: []string{"WORKER_WORK_DIR"}, Usage: "scratch folder for DuckDB spills and staged inputs (default: the OS temp dir)"},
+			&cli.StringFlag{Name: "xcom-file", EnvVars: []string{"WORKER_XCOM_FILE"}, Usage: "write the task's XCom summary (status, row counts, audit URI) here; WORKER_XCOM=1 means " + audit.DefaultXComPath},
 			&cli.StringFlag{Name: "now", EnvVars: []string{"WORKER_NOW"}, Usage: "pretend the time is this RFC 3339 instant (tests, replays)", Hidden: true},
 			&cli.StringFlag{Name: "warehouse", EnvVars: []string{"WORKER_WAREHOUSE"}, Value: "duckdb", Usage: "gold warehouse: duckdb or bigquery"},
 			&cli.StringFlag{Name: "warehouse-path", EnvVars: []string{"WORKER_WAREHOUSE_PATH"}, Usage: "DuckDB warehouse file (default <lake>/warehouse.duckdb for a local lake)"},
@@ -98,6 +102,10 @@ func newApp(g *globals) *cli.App {
 				return fail.Usage(err)
 			}
 			g.log = log
+			g.xcomPath = c.String("xcom-file")
+			if g.xcomPath == "" && os.Getenv("WORKER_XCOM") != "" && os.Getenv("WORKER_XCOM") != "0" {
+				g.xcomPath = audit.DefaultXComPath
+			}
 			return nil
 		},
 		Commands: []*cli.Command{
@@ -201,3 +209,20 @@ func tablePartitionFlags(tableUsage string) []cli.Flag {
 
 // usageErr is a usage error (exit 2) with a message.
 func usageErr(msg string) error { return fail.Usage(errors.New(msg)) }
+
+// done finishes a task command: it leaves the XCom summary for Airflow when asked
+// (--xcom-file, or WORKER_XCOM=1 for KubernetesPodOperator's /airflow/xcom/return.json),
+// then returns the task's error unchanged so the exit code still says what happened.
+func (g *globals) done(env *tasks.Env, rec *audit.Record, err error) error {
+	if g.xcomPath == "" || rec == nil {
+		return err
+	}
+	uri := env.Lake.URI(audit.AuditPath(rec.Partition, rec.RunID, rec.Task, rec.Table))
+	if werr := audit.WriteXCom(g.xcomPath, audit.SummaryOf(rec, uri)); werr != nil {
+		g.log.Error("xcom summary not written", "path", g.xcomPath, "err", werr)
+		if err == nil {
+			return werr
+		}
+	}
+	return err
+}

@@ -29,9 +29,9 @@ func dimsCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, _, err = dims.Snapshot(c.Context, env, dims.Options{Dim: c.String("dim"),
+					rec, _, err := dims.Snapshot(c.Context, env, dims.Options{Dim: c.String("dim"),
 						Partition: c.String("partition"), IfStale: c.Bool("if-stale")})
-					return err
+					return g.done(env, rec, err)
 				}),
 			},
 			{

@@ -29,8 +29,8 @@ func enrichedCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, err = enriched.Build(c.Context, env, opts(c))
-					return err
+					rec, err := enriched.Build(c.Context, env, opts(c))
+					return g.done(env, rec, err)
 				}),
 			},
 			{
@@ -42,8 +42,8 @@ func enrichedCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, _, err = enriched.Validate(c.Context, env, opts(c))
-					return err
+					rec, _, err := enriched.Validate(c.Context, env, opts(c))
+					return g.done(env, rec, err)
 				}),
 			},
 		},

@@ -31,8 +31,8 @@ func goldCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, err = gold.Load(c.Context, env, gold.LoadOptions{Table: c.String("table"), Partition: c.String("partition")})
-					return err
+					rec, err := gold.Load(c.Context, env, gold.LoadOptions{Table: c.String("table"), Partition: c.String("partition")})
+					return g.done(env, rec, err)
 				}),
 			},
 			{
@@ -47,8 +47,8 @@ func goldCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, err = gold.Build(c.Context, env, gold.BuildOptions{Mart: c.String("mart"), Partition: c.String("partition")})
-					return err
+					rec, err := gold.Build(c.Context, env, gold.BuildOptions{Mart: c.String("mart"), Partition: c.String("partition")})
+					return g.done(env, rec, err)
 				}),
 			},
 			{
@@ -60,8 +60,8 @@ func goldCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, err = gold.Audit(c.Context, env, gold.AuditOptions{Partition: c.String("partition")})
-					return err
+					rec, err := gold.Audit(c.Context, env, gold.AuditOptions{Partition: c.String("partition")})
+					return g.done(env, rec, err)
 				}),
 			},
 		},

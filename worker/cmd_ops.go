@@ -29,10 +29,10 @@ func rollbackCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			_, err = publish.Rollback(c.Context, env, publish.RollbackOptions{Layer: c.String("layer"), Table: c.String("table"),
+			rec, err := publish.Rollback(c.Context, env, publish.RollbackOptions{Layer: c.String("layer"), Table: c.String("table"),
 				Partition: c.String("partition"), To: c.String("to"),
 				Step: publish.PauseHook(os.Getenv(publish.PauseEnv), os.Stdin, g.stderr)})
-			return err
+			return g.done(env, rec, err)
 		}),
 	}
 }

@@ -30,9 +30,9 @@ func bronzeCommand(g *globals) *cli.Command {
 					if c.NArg() == 0 {
 						return usageErr("bronze import: give at least one FILE")
 					}
-					_, err = bronze.Import(c.Context, env, bronze.ImportOptions{Table: c.String("table"),
+					rec, err := bronze.Import(c.Context, env, bronze.ImportOptions{Table: c.String("table"),
 						Partition: c.String("partition"), Files: c.Args().Slice(), Source: c.String("source")})
-					return err
+					return g.done(env, rec, err)
 				}),
 			},
 			{
@@ -47,10 +47,10 @@ func bronzeCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, _, err = bronze.Validate(c.Context, env, bronze.ValidateOptions{Table: c.String("table"),
+					rec, _, err := bronze.Validate(c.Context, env, bronze.ValidateOptions{Table: c.String("table"),
 						Partition: c.String("partition"), Since: c.String("since"), Wait: c.Duration("wait"),
 						PollInterval: c.Duration("poll-interval")})
-					return err
+					return g.done(env, rec, err)
 				}),
 			},
 		},
@@ -71,8 +71,8 @@ func silverCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, err = silver.Build(c.Context, env, silver.Options{Table: c.String("table"), Partition: c.String("partition")})
-					return err
+					rec, err := silver.Build(c.Context, env, silver.Options{Table: c.String("table"), Partition: c.String("partition")})
+					return g.done(env, rec, err)
 				}),
 			},
 			{
@@ -84,8 +84,8 @@ func silverCommand(g *globals) *cli.Command {
 					if err != nil {
 						return err
 					}
-					_, _, err = silver.Validate(c.Context, env, silver.Options{Table: c.String("table"), Partition: c.String("partition")})
-					return err
+					rec, _, err := silver.Validate(c.Context, env, silver.Options{Table: c.String("table"), Partition: c.String("partition")})
+					return g.done(env, rec, err)
 				}),
 			},
 		},
@@ -107,10 +107,10 @@ func publishCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			_, err = publish.Run(c.Context, env, publish.Options{Layer: c.String("layer"), Table: c.String("table"), Partition: c.String("partition"),
+			rec, err := publish.Run(c.Context, env, publish.Options{Layer: c.String("layer"), Table: c.String("table"), Partition: c.String("partition"),
 				// Test only: nil unless WORKER_TEST_PAUSE_AT is set (see publish.PauseEnv).
 				Step: publish.PauseHook(os.Getenv(publish.PauseEnv), os.Stdin, g.stderr)})
-			return err
+			return g.done(env, rec, err)
 		}),
 	}
 }
