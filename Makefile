@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO_LAKE ?= ./lake/demo
 
-.PHONY: build demo test test-go lint bench clean
+.PHONY: build demo test lint bench image clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./worker
@@ -14,9 +14,11 @@ build:
 demo: build
 	$(BIN) --lake $(DEMO_LAKE) demo
 
-# Every test: unit tests, CLI script tests and end-to-end pipeline tests.
+# Every test: unit tests, CLI script tests, end-to-end pipeline tests, and the
+# container build (docker/build.sh: static binary + smoke test).
 test: build lint
 	$(GO) test -count=1 -timeout 30m ./...
+	./docker/build.sh bin/worker-static
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -26,6 +28,10 @@ lint:
 # Performance at the reference scale (DESIGN section 8): rows/s and peak RSS.
 bench: build
 	./tests/bench.sh
+
+# The image, where a Docker engine runs (CI builds its binary with docker/build.sh).
+image:
+	docker build --build-arg VERSION=$(VERSION) -t worker:$(VERSION) .
 
 clean:
 	rm -rf bin lake
