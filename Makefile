@@ -14,10 +14,13 @@ build:
 demo: build
 	$(BIN) --lake $(DEMO_LAKE) demo
 
-# Every test: unit tests, CLI script tests, end-to-end pipeline tests, and the
-# container build (docker/build.sh: static binary + smoke test).
+# Every test: unit tests, CLI script tests, end-to-end pipeline tests (local lake
+# and the GCS emulator), the generated DAGs (stale check, then the real Airflow in
+# a cached virtualenv), and the container build (static binary + smoke test).
 test: build lint
 	$(GO) test -count=1 -timeout 30m ./...
+	$(BIN) dags generate --out dags --check
+	./tests/airflow/run.sh
 	./docker/build.sh bin/worker-static
 
 lint:

@@ -3,13 +3,13 @@
 # DAG shop_dims_refresh: refresh the dim snapshots that are older than their max_age, in
 # parallel.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 2a7261830eb0ec6e02267e3dc8a7916c54bb400936ed6a89796e5178bae81451
+# Spec sha256: b00495ca1a52e496199332d72802192477601232c9668e73caec42ab74ef9551
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
-# Schedule: deploy.schedules.dims is null: the upstream layer's asset events. A run
-# starts once every asset of the schedule has a new event, and processes the partition
-# the events carry.
+# Schedule: deploy.schedules.dims sets no cron, so the assets of the upstream tables
+# start it: a run starts once every asset of the schedule has a new event, and processes
+# the partition the events carry.
 #
 # Partition (YYYY-MM-DD) of a run, the first that applies:
 #   1. the "partition" param: reruns of one partition, manual runs;
@@ -33,7 +33,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "2a7261830eb0ec6e02267e3dc8a7916c54bb400936ed6a89796e5178bae81451"
+SPEC_SHA256 = "b00495ca1a52e496199332d72802192477601232c9668e73caec42ab74ef9551"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"

@@ -2,7 +2,7 @@
 #
 # DAG shop_silver_to_gold: bronze gates -> silver -> enriched -> gold for one partition.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 2a7261830eb0ec6e02267e3dc8a7916c54bb400936ed6a89796e5178bae81451
+# Spec sha256: b00495ca1a52e496199332d72802192477601232c9668e73caec42ab74ef9551
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -35,7 +35,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "2a7261830eb0ec6e02267e3dc8a7916c54bb400936ed6a89796e5178bae81451"
+SPEC_SHA256 = "b00495ca1a52e496199332d72802192477601232c9668e73caec42ab74ef9551"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"

@@ -230,10 +230,10 @@ func schedulePlan(s *spec.Spec, st *settings, g *spec.Graph, o Options, p *dagPl
 	}
 	if len(set) > 0 {
 		p.assets = sortedKeys(set)
-		p.scheduleWhy = "deploy.schedules." + layer + " is null: the upstream layer's asset events"
+		p.scheduleWhy = "deploy.schedules." + layer + " sets no cron, so the assets of the upstream tables start it"
 		return
 	}
-	p.cron, p.scheduleWhy = s.Schedule, "the spec's schedule (deploy.schedules."+layer+" is null and nothing upstream)"
+	p.cron, p.scheduleWhy = s.Schedule, "the spec's schedule (deploy.schedules."+layer+" sets no cron and nothing upstream emits an asset)"
 }
 
 // assetURI is the asset a node emits when it succeeds, or "": a bronze gate its

@@ -133,7 +133,7 @@ func notes(st *settings, o Options, p dagPlan) string {
 		fmt.Fprintf(&b, "Schedule: cron %q in UTC, from %s, over data intervals: a run processes "+
 			"the interval that just ended, so a daily run processes the day before it.\n", p.cron, p.scheduleWhy)
 	case len(p.assets) > 0:
-		fmt.Fprintf(&b, "Schedule: %s. A run starts once every asset of the schedule has a new "+
+		fmt.Fprintf(&b, "Schedule: %s: a run starts once every asset of the schedule has a new "+
 			"event, and processes the partition the events carry.\n", p.scheduleWhy)
 	default:
 		b.WriteString("Schedule: none (the spec has no schedule): trigger runs by hand.\n")

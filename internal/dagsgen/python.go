@@ -43,13 +43,6 @@ func pyStr(s string) string {
 	return b.String()
 }
 
-func pyBool(v bool) string {
-	if v {
-		return "True"
-	}
-	return "False"
-}
-
 // pyStrs renders each string as a literal.
 func pyStrs(ss []string) []string {
 	out := make([]string, len(ss))

@@ -76,6 +76,22 @@ var schemaDocs = map[string]string{
 	"Deploy.namespace":               "Kubernetes namespace of the task pods.",
 	"Deploy.service_account":         "Kubernetes service account of the task pods.",
 	"Deploy.schedules":               "Cron schedule per layer DAG; null runs the DAG when its upstream finishes.",
+	"Deploy.mode":                    "Which DAGs are generated: end_to_end (default, <pipeline>_silver_to_gold) or layered (one DAG per layer, chained by Assets); <pipeline>_dims_refresh in both.",
+	"Deploy.gold":                    "Include the gold load and build tasks (default true); false ends the pipeline at publish.",
+	"Deploy.bronze_wait":             "How long a bronze gate waits for a late partition before it skips what depends on it (default 2h).",
+	"Deploy.start_date":              "start_date of the DAGs, YYYY-MM-DD (default 2020-01-01).",
+	"Deploy.config_map":              "Kubernetes ConfigMap whose keys become the pods' environment, e.g. WORKER_LAKE (default <pipeline>-worker; empty for none).",
+	"Deploy.env":                     "Environment variables of every task pod.",
+	"Deploy.resources":               "CPU and memory of every task pod, over the defaults (memory: silver 2Gi, enriched 6Gi, others 1Gi; cpu 1).",
+	"Deploy.retries":                 "Retries of a task (default 2); gates never retry.",
+	"Deploy.retry_delay":             "Wait before a retry, e.g. 5m (the default).",
+	"Deploy.pool":                    "Airflow pool of every task.",
+	"Deploy.tables":                  "Resources, retries and pool of the tasks of one table, dim, transform or mart, by name.",
+	"Resources.cpu":                  "Kubernetes CPU quantity, request and limit: 500m, 2.",
+	"Resources.memory":               "Kubernetes memory quantity, request and limit: 512Mi, 2Gi.",
+	"TaskDeploy.resources":           "CPU and memory of the table's task pods.",
+	"TaskDeploy.retries":             "Retries of the table's tasks (gates never retry).",
+	"TaskDeploy.pool":                "Airflow pool of the table's tasks.",
 }
 
 // schemaExtra adds constraints by "Type.field" (for lists: to the items).
@@ -118,6 +134,7 @@ func schemaExtra() map[string]map[string]any {
 		"Mart.partition_by":              ident,
 		"Mart.cluster_by":                ident,
 		"Deploy.schedules":               {"propertyNames": map[string]any{"enum": scheduleLayers}},
+		"Deploy.mode":                    {"enum": []string{"end_to_end", "layered"}, "default": "end_to_end"},
 	}
 }
 

@@ -6,9 +6,9 @@
 # Edit the spec, not this file, then regenerate:
 #   worker --specs testdata/full dags generate --out DIR
 #
-# Schedule: deploy.schedules.silver is null: the upstream layer's asset events. A run
-# starts once every asset of the schedule has a new event, and processes the partition
-# the events carry.
+# Schedule: deploy.schedules.silver sets no cron, so the assets of the upstream tables
+# start it: a run starts once every asset of the schedule has a new event, and processes
+# the partition the events carry.
 #
 # Partition (YYYY-MM-DD) of a run, the first that applies:
 #   1. the "partition" param: reruns of one partition, manual runs;

@@ -7,9 +7,9 @@
 # Edit the spec, not this file, then regenerate:
 #   worker --specs testdata/full --lake LAKE dags generate --flavor local --out DIR
 #
-# Schedule: deploy.schedules.dims is null: the upstream layer's asset events. A run
-# starts once every asset of the schedule has a new event, and processes the partition
-# the events carry.
+# Schedule: deploy.schedules.dims sets no cron, so the assets of the upstream tables
+# start it: a run starts once every asset of the schedule has a new event, and processes
+# the partition the events carry.
 # Local flavor: each task runs the worker binary (param "worker") on the Airflow machine
 # over the "lake" param; no pods, no retries.
 #
