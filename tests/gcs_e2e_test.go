@@ -31,19 +31,19 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 	localFlags := []string{"--lake", localLake, "--work-dir", filepath.Join(tmp, "work-local"), "--run-id", "r1", "--now", gcsNow}
 
 	start := time.Now()
-	mustRunEnv(t, emu.env(), 0, append(gcsFlags, gen...)...)
-	gcsOut, _ := mustRunEnv(t, emu.env(), 0, append(gcsFlags, run...)...)
+	gcsMustRunEnv(t, emu.env(), 0, append(gcsFlags, gen...)...)
+	gcsOut, _ := gcsMustRunEnv(t, emu.env(), 0, append(gcsFlags, run...)...)
 	t.Logf("GCS lake: generate + run in %s", time.Since(start).Round(time.Millisecond))
 	start = time.Now()
-	mustRunEnv(t, nil, 0, append(localFlags, gen...)...)
-	localOut, _ := mustRunEnv(t, nil, 0, append(localFlags, run...)...)
+	gcsMustRunEnv(t, nil, 0, append(localFlags, gen...)...)
+	localOut, _ := gcsMustRunEnv(t, nil, 0, append(localFlags, run...)...)
 	t.Logf("local lake: generate + run in %s", time.Since(start).Round(time.Millisecond))
-	if a, b := withoutDurations(gcsOut), withoutDurations(localOut); a != b {
+	if a, b := gcsWithoutDurations(gcsOut), gcsWithoutDurations(localOut); a != b {
 		t.Errorf("worker run summaries differ (durations aside)\nGCS:\n%s\nlocal:\n%s", gcsOut, localOut)
 	}
 
 	gcsParts := emu.commitPoints(t, prefix)
-	localParts := localCommitPoints(t, localLake)
+	localParts := gcsLocalCommitPoints(t, localLake)
 	if !slices.Equal(gcsParts, localParts) {
 		t.Fatalf("committed partitions differ\nGCS:   %v\nlocal: %v", gcsParts, localParts)
 	}
@@ -62,13 +62,13 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 	dl := filepath.Join(tmp, "download")
 	var identical, files int
 	for _, cp := range gcsParts {
-		gm := parseManifest(t, "gs://"+emu.bucket+"/"+prefix+"/"+cp, emu.mustRead(t, objectName(prefix, cp)))
+		gm := gcsParseManifest(t, "gs://"+emu.bucket+"/"+prefix+"/"+cp, emu.mustRead(t, gcsObjectName(prefix, cp)))
 		localPath := filepath.Join(localLake, filepath.FromSlash(cp))
 		lb, err := os.ReadFile(localPath)
 		if err != nil {
 			t.Fatal(err)
 		}
-		lm := parseManifest(t, localPath, lb)
+		lm := gcsParseManifest(t, localPath, lb)
 		if gm.RowCount != lm.RowCount {
 			t.Errorf("%s: row_count %d on GCS, %d locally", cp, gm.RowCount, lm.RowCount)
 		}
@@ -84,7 +84,7 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 		partDir := path.Dir(cp)
 		var gfiles, lfiles []string
 		for i, f := range gm.Files {
-			b := emu.mustRead(t, objectName(prefix, path.Join(partDir, f.Path)))
+			b := emu.mustRead(t, gcsObjectName(prefix, path.Join(partDir, f.Path)))
 			if got := lake.CRC32C(b); got != f.CRC32C || int64(len(b)) != f.Bytes {
 				t.Errorf("%s: %s is %d bytes crc32c %s, the manifest says %d bytes crc32c %s", cp, f.Path, len(b), got, f.Bytes, f.CRC32C)
 			}
@@ -108,8 +108,8 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 		if strings.HasPrefix(cp, lake.Quarantine+"/") {
 			exclude = []string{"_run_id"}
 		}
-		gn, gsum := rowsChecksum(t, db, gfiles, exclude...)
-		ln, lsum := rowsChecksum(t, db, lfiles, exclude...)
+		gn, gsum := gcsRowsChecksum(t, db, gfiles, exclude...)
+		ln, lsum := gcsRowsChecksum(t, db, lfiles, exclude...)
 		if gn != gm.RowCount {
 			t.Errorf("%s: the files listed on GCS hold %d rows, the manifest says %d", cp, gn, gm.RowCount)
 		}
@@ -161,8 +161,8 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 	}
 	var nonEmpty int
 	for _, tb := range gt {
-		gn, gsum := tableChecksum(t, db, "wg.gold."+quoteIdent(tb))
-		ln, lsum := tableChecksum(t, db, "wl.gold."+quoteIdent(tb))
+		gn, gsum := gcsTableChecksum(t, db, "wg.gold."+gcsQuoteIdent(tb))
+		ln, lsum := gcsTableChecksum(t, db, "wl.gold."+gcsQuoteIdent(tb))
 		if gn != ln || gsum != lsum {
 			t.Errorf("gold.%s differs: GCS lake's warehouse %d rows md5 %s, local %d rows md5 %s", tb, gn, gsum, ln, lsum)
 		}
@@ -176,18 +176,18 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 	t.Logf("compared %d files (%d byte-identical) and %d gold tables (%d non-empty)", files, identical, len(gt), nonEmpty)
 }
 
-// durationField is the time column of `worker run`'s summary.
-var durationField = regexp.MustCompile(`\s+[0-9.]+(ns|µs|us|ms|s|m)\s*$`)
+// gcsDurationField is the time column of `worker run`'s summary.
+var gcsDurationField = regexp.MustCompile(`\s+[0-9.]+(ns|µs|us|ms|s|m)\s*$`)
 
-// withoutDurations drops the time column of a run summary, the only one that may
+// gcsWithoutDurations drops the time column of a run summary, the only one that may
 // differ between two runs of the same data.
-func withoutDurations(s string) string {
+func gcsWithoutDurations(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(durationField.ReplaceAllString(l, ""), " time")
+		lines[i] = strings.TrimSuffix(gcsDurationField.ReplaceAllString(l, ""), " time")
 	}
 	return strings.Join(lines, "\n")
 }
 
-// quoteIdent quotes a DuckDB identifier.
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+// gcsQuoteIdent quotes a DuckDB identifier.
+func gcsQuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

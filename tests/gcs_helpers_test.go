@@ -63,8 +63,8 @@ func (e *gcsEmu) lakeURL(prefix string) string { return "gs://" + e.bucket + "/"
 // env is what a worker process needs to reach the emulator.
 func (e *gcsEmu) env() []string { return []string{"STORAGE_EMULATOR_HOST=" + e.endpoint} }
 
-// object is one object of the bucket as a listing reports it.
-type object struct {
+// gcsObject is one object of the bucket as a listing reports it.
+type gcsObject struct {
 	name       string
 	size       int64
 	crc32c     string // GCS encoding (base64 of the big-endian 4 bytes)
@@ -73,8 +73,8 @@ type object struct {
 }
 
 // list returns every object whose name starts with prefix, sorted by name.
-func (e *gcsEmu) list(ctx context.Context, prefix string) ([]object, error) {
-	var out []object
+func (e *gcsEmu) list(ctx context.Context, prefix string) ([]gcsObject, error) {
+	var out []gcsObject
 	it := e.bkt.Objects(ctx, &storage.Query{Prefix: prefix})
 	for {
 		a, err := it.Next()
@@ -84,14 +84,14 @@ func (e *gcsEmu) list(ctx context.Context, prefix string) ([]object, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, object{name: a.Name, size: a.Size, crc32c: lake.EncodeCRC32C(a.CRC32C), generation: a.Generation, metagen: a.Metageneration})
+		out = append(out, gcsObject{name: a.Name, size: a.Size, crc32c: lake.EncodeCRC32C(a.CRC32C), generation: a.Generation, metagen: a.Metageneration})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
 }
 
 // mustList is list for the test goroutine.
-func (e *gcsEmu) mustList(t *testing.T, prefix string) []object {
+func (e *gcsEmu) mustList(t *testing.T, prefix string) []gcsObject {
 	t.Helper()
 	objs, err := e.list(context.Background(), prefix)
 	if err != nil {
@@ -121,9 +121,14 @@ func (e *gcsEmu) mustRead(t *testing.T, name string) []byte {
 	return b
 }
 
-// workerCmd prepares the worker binary with the tests' usual environment plus env.
-func workerCmd(env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	cmd := exec.Command(workerBin, args...)
+// gcsWorkerCmd prepares the worker binary with the tests' usual environment plus env.
+func gcsWorkerCmd(env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	return gcsWorkerCmdContext(context.Background(), env, args...)
+}
+
+// gcsWorkerCmdContext is gcsWorkerCmd with a context that kills the process.
+func gcsWorkerCmdContext(ctx context.Context, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.CommandContext(ctx, workerBin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = append(os.Environ(), "WORKER_LOG_FORMAT=json", "WORKER_THREADS=2", "WORKER_MEMORY_LIMIT=1GB")
@@ -131,8 +136,8 @@ func workerCmd(env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.B
 	return cmd, &out, &errb
 }
 
-// exitCode turns cmd.Run/Wait's error into an exit code.
-func exitCode(t *testing.T, err error) int {
+// gcsExitCode turns cmd.Run/Wait's error into an exit code.
+func gcsExitCode(t *testing.T, err error) int {
 	t.Helper()
 	var ee *exec.ExitError
 	switch {
@@ -144,26 +149,26 @@ func exitCode(t *testing.T, err error) int {
 	return 0
 }
 
-// runWorkerEnv is runWorker with extra environment variables.
-func runWorkerEnv(t *testing.T, env []string, args ...string) (string, string, int) {
+// gcsRunWorkerEnv is runWorker with extra environment variables.
+func gcsRunWorkerEnv(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd, out, errb := workerCmd(env, args...)
-	code := exitCode(t, cmd.Run())
+	cmd, out, errb := gcsWorkerCmd(env, args...)
+	code := gcsExitCode(t, cmd.Run())
 	return out.String(), errb.String(), code
 }
 
-// mustRunEnv runs the worker with extra environment and fails unless it exits with want.
-func mustRunEnv(t *testing.T, env []string, want int, args ...string) (string, string) {
+// gcsMustRunEnv runs the worker with extra environment and fails unless it exits with want.
+func gcsMustRunEnv(t *testing.T, env []string, want int, args ...string) (string, string) {
 	t.Helper()
-	stdout, stderr, code := runWorkerEnv(t, env, args...)
+	stdout, stderr, code := gcsRunWorkerEnv(t, env, args...)
 	if code != want {
-		t.Fatalf("worker %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, tail(stderr, 40))
+		t.Fatalf("worker %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, gcsTail(stderr, 40))
 	}
 	return stdout, stderr
 }
 
-// tail keeps the last n lines of s.
-func tail(s string, n int) string {
+// gcsTail keeps the last n lines of s.
+func gcsTail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = append([]string{"..."}, lines[len(lines)-n:]...)
@@ -171,10 +176,10 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// commitPointPattern matches a partition commit point, relative to the lake root:
+// gcsCommitPointPattern matches a partition commit point, relative to the lake root:
 // <layer>/<table>/<key>=<value>/_MANIFEST.json (not a run's own manifest, which
 // sits one folder deeper, under run=<id>/).
-var commitPointPattern = regexp.MustCompile(`^(silver|quarantine|dims|enriched)/[^/]+/[^/=]+=[^/]+/` + regexp.QuoteMeta(lake.ManifestFile) + `$`)
+var gcsCommitPointPattern = regexp.MustCompile(`^(silver|quarantine|dims|enriched)/[^/]+/[^/=]+=[^/]+/` + regexp.QuoteMeta(lake.ManifestFile) + `$`)
 
 // gcsCommitPoints lists the commit points of the lake under prefix in the bucket,
 // as lake-relative paths.
@@ -183,15 +188,15 @@ func (e *gcsEmu) commitPoints(t *testing.T, prefix string) []string {
 	var out []string
 	for _, o := range e.mustList(t, prefix+"/") {
 		rel := strings.TrimPrefix(o.name, prefix+"/")
-		if commitPointPattern.MatchString(rel) {
+		if gcsCommitPointPattern.MatchString(rel) {
 			out = append(out, rel)
 		}
 	}
 	return out
 }
 
-// localCommitPoints lists the commit points of a local lake, as lake-relative paths.
-func localCommitPoints(t *testing.T, lakeDir string) []string {
+// gcsLocalCommitPoints lists the commit points of a local lake, as lake-relative paths.
+func gcsLocalCommitPoints(t *testing.T, lakeDir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(lakeDir, func(p string, d fs.DirEntry, err error) error {
@@ -199,7 +204,7 @@ func localCommitPoints(t *testing.T, lakeDir string) []string {
 			return err
 		}
 		rel, _ := filepath.Rel(lakeDir, p)
-		if rel = filepath.ToSlash(rel); commitPointPattern.MatchString(rel) {
+		if rel = filepath.ToSlash(rel); gcsCommitPointPattern.MatchString(rel) {
 			out = append(out, rel)
 		}
 		return nil
@@ -211,8 +216,8 @@ func localCommitPoints(t *testing.T, lakeDir string) []string {
 	return out
 }
 
-// parseManifest decodes a manifest.
-func parseManifest(t *testing.T, where string, b []byte) *lake.Manifest {
+// gcsParseManifest decodes a manifest.
+func gcsParseManifest(t *testing.T, where string, b []byte) *lake.Manifest {
 	t.Helper()
 	var m lake.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -221,10 +226,10 @@ func parseManifest(t *testing.T, where string, b []byte) *lake.Manifest {
 	return &m
 }
 
-// rowsChecksum is the row count and md5 of the sorted rows of the Parquet files
+// gcsRowsChecksum is the row count and md5 of the sorted rows of the Parquet files
 // (without the columns in exclude): the content of a partition, independent of
 // file layout and row order.
-func rowsChecksum(t *testing.T, db *sql.DB, files []string, exclude ...string) (int64, string) {
+func gcsRowsChecksum(t *testing.T, db *sql.DB, files []string, exclude ...string) (int64, string) {
 	t.Helper()
 	if len(files) == 0 {
 		return 0, ""
@@ -247,8 +252,8 @@ func rowsChecksum(t *testing.T, db *sql.DB, files []string, exclude ...string) (
 	return n, sum
 }
 
-// tableChecksum is the row count and md5 of the sorted rows of a warehouse table.
-func tableChecksum(t *testing.T, db *sql.DB, qualified string) (int64, string) {
+// gcsTableChecksum is the row count and md5 of the sorted rows of a warehouse table.
+func gcsTableChecksum(t *testing.T, db *sql.DB, qualified string) (int64, string) {
 	t.Helper()
 	q := "SELECT count(*), coalesce(md5(string_agg(r::VARCHAR, chr(10) ORDER BY r::VARCHAR)), '') FROM " + qualified + " AS r"
 	var n int64
@@ -259,8 +264,8 @@ func tableChecksum(t *testing.T, db *sql.DB, qualified string) (int64, string) {
 	return n, sum
 }
 
-// runFolder is the run=<id> segment of a manifest-relative file path, or "".
-func runFolder(p string) string {
+// gcsRunFolder is the run=<id> segment of a manifest-relative file path, or "".
+func gcsRunFolder(p string) string {
 	first, _, ok := strings.Cut(p, "/")
 	if !ok || !strings.HasPrefix(first, "run=") {
 		return ""
@@ -268,5 +273,5 @@ func runFolder(p string) string {
 	return strings.TrimPrefix(first, "run=")
 }
 
-// objectName joins a lake prefix and a lake path into an object name.
-func objectName(prefix, p string) string { return path.Join(prefix, p) }
+// gcsObjectName joins a lake prefix and a lake path into an object name.
+func gcsObjectName(prefix, p string) string { return path.Join(prefix, p) }

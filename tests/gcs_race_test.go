@@ -17,8 +17,8 @@ import (
 	"github.com/shoplake/lakehouse/internal/lake"
 )
 
-// raceRounds is how many times TestGCSRacingPublishers races two publishers.
-const raceRounds = 20
+// gcsRaceRounds is how many times TestGCSRacingPublishers races two publishers.
+const gcsRaceRounds = 20
 
 // TestGCSRacingPublishers: two worker processes publish the same silver partition
 // (orders, with its quarantine) at the same time against the emulator, 20 times in
@@ -33,28 +33,28 @@ func TestGCSRacingPublishers(t *testing.T) {
 	const prefix = "shop"
 	flags := []string{"--lake", emu.lakeURL(prefix), "--work-dir", filepath.Join(tmp, "work")}
 	env := emu.env()
-	mustRunEnv(t, env, 0, append(flags, "generate", "--days", "1", "--start", day, "--scale", "0.0005", "--fault-rate", "0.01", "--seed", "5")...)
-	mustRunEnv(t, env, 0, append(flags, "--run-id", "base", "run", "--partition", day, "--to", "silver")...)
+	gcsMustRunEnv(t, env, 0, append(flags, "generate", "--days", "1", "--start", day, "--scale", "0.0005", "--fault-rate", "0.01", "--seed", "5")...)
+	gcsMustRunEnv(t, env, 0, append(flags, "--run-id", "base", "run", "--partition", day, "--to", "silver")...)
 
 	part := map[string]string{} // layer -> partition folder (object name)
 	for _, layer := range []string{lake.Silver, lake.Quarantine} {
-		part[layer] = objectName(prefix, layer+"/orders/ingestion_dt="+day)
+		part[layer] = gcsObjectName(prefix, layer+"/orders/ingestion_dt="+day)
 	}
-	gens := newGenerations()
+	gens := gcsNewGenerations()
 	gens.observeListing(t, emu, part)
 
 	wins := map[string]int{}
 	var failures, realigned int
 	var reads atomic.Int64
 	start := time.Now()
-	for round := 0; round < raceRounds; round++ {
+	for round := 0; round < gcsRaceRounds; round++ {
 		a, b := fmt.Sprintf("a%02d", round), fmt.Sprintf("b%02d", round)
 		// Stage and gate both runs, the two runs' processes side by side.
 		for _, step := range [][]string{
 			{"silver", "build", "--table", "orders", "--partition", day},
 			{"silver", "validate", "--table", "orders", "--partition", day},
 		} {
-			parallel(t, env,
+			gcsParallel(t, env,
 				append(append(append([]string{}, flags...), "--run-id", a), step...),
 				append(append(append([]string{}, flags...), "--run-id", b), step...))
 		}
@@ -62,10 +62,10 @@ func TestGCSRacingPublishers(t *testing.T) {
 		// The race, watched by a reader.
 		ctx, stop := context.WithCancel(context.Background())
 		readerErr := make(chan error, 1)
-		go func() { readerErr <- pollCommitPoints(ctx, emu, part, gens, &reads) }()
-		pubs := make(map[string]*publisher, 2)
+		go func() { readerErr <- gcsPollCommitPoints(ctx, emu, part, gens, &reads) }()
+		pubs := make(map[string]*gcsPublisher, 2)
 		for _, run := range []string{a, b} {
-			pubs[run] = startPublisher(t, env, append(append([]string{}, flags...), "--run-id", run,
+			pubs[run] = gcsStartPublisher(t, env, append(append([]string{}, flags...), "--run-id", run,
 				"publish", "--layer", "silver", "--table", "orders", "--partition", day))
 		}
 		for _, run := range []string{a, b} {
@@ -73,14 +73,14 @@ func TestGCSRacingPublishers(t *testing.T) {
 			p.wait(t)
 			if p.code != 0 {
 				failures++
-				line, err := oneFailureLine(p.stderr.String())
+				line, err := gcsOneFailureLine(p.stderr.String())
 				if err != nil {
-					t.Errorf("round %d: publish of run %s exited %d without one clear failure line: %v\nstderr:\n%s", round, run, p.code, err, tail(p.stderr.String(), 20))
+					t.Errorf("round %d: publish of run %s exited %d without one clear failure line: %v\nstderr:\n%s", round, run, p.code, err, gcsTail(p.stderr.String(), 20))
 				} else {
 					t.Logf("round %d: publish of run %s exited %d: %s", round, run, p.code, line)
 				}
 			}
-			if strings.Contains(p.stderr.String(), "committing it again") {
+			if strings.Contains(p.stderr.String(), "concurrent publish") {
 				realigned++
 			}
 		}
@@ -92,7 +92,7 @@ func TestGCSRacingPublishers(t *testing.T) {
 		// After the race: one of the two runs is committed, in both layers.
 		var winner string
 		for _, layer := range []string{lake.Silver, lake.Quarantine} {
-			v, err := readCommitPoint(context.Background(), emu, part[layer], gens)
+			v, err := gcsReadCommitPoint(context.Background(), emu, part[layer], gens)
 			if err != nil {
 				t.Fatalf("round %d: %s after the race: %v", round, layer, err)
 			}
@@ -103,10 +103,10 @@ func TestGCSRacingPublishers(t *testing.T) {
 				winner = v.run
 			} else if v.run != winner {
 				t.Errorf("round %d: once both publishes finished, silver names run %s and quarantine run %s\npublish %s logged:\n%s\npublish %s logged:\n%s",
-					round, winner, v.run, a, logSummary(pubs[a].stderr.String()), b, logSummary(pubs[b].stderr.String()))
+					round, winner, v.run, a, gcsLogSummary(pubs[a].stderr.String()), b, gcsLogSummary(pubs[b].stderr.String()))
 			}
 			var ptr lake.Pointer
-			pp := objectName(prefix, layer+"/orders/"+lake.LatestFile)
+			pp := gcsObjectName(prefix, layer+"/orders/"+lake.LatestFile)
 			if err := json.Unmarshal(emu.mustRead(t, pp), &ptr); err != nil {
 				t.Fatalf("parse %s: %v", pp, err)
 			}
@@ -122,15 +122,15 @@ func TestGCSRacingPublishers(t *testing.T) {
 		gens.observeListing(t, emu, part)
 	}
 	elapsed := time.Since(start)
-	t.Logf("%d races in %s: run a won %d, run b won %d; %d publishes failed; %d realigned the quarantine; %d objects under run folders, each written once; %d consistent reads during the races",
-		raceRounds, elapsed.Round(time.Millisecond), wins["a"], wins["b"], failures, realigned, gens.len(), reads.Load())
+	t.Logf("%d races in %s: run a won %d, run b won %d; %d publishes failed; %d publishes realigned the quarantine; %d objects under run folders, each written once; %d consistent reads during the races",
+		gcsRaceRounds, elapsed.Round(time.Millisecond), wins["a"], wins["b"], failures, realigned, gens.len(), reads.Load())
 	if reads.Load() == 0 {
 		t.Errorf("the reader never read a commit point during the races")
 	}
 }
 
-// parallel runs two worker commands at once; both must exit 0.
-func parallel(t *testing.T, env []string, args1, args2 []string) {
+// gcsParallel runs two worker commands at once; both must exit 0.
+func gcsParallel(t *testing.T, env []string, args1, args2 []string) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make([]string, 2)
@@ -138,9 +138,9 @@ func parallel(t *testing.T, env []string, args1, args2 []string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd, out, errb := workerCmd(env, args...)
+			cmd, out, errb := gcsWorkerCmd(env, args...)
 			if err := cmd.Run(); err != nil {
-				errs[i] = fmt.Sprintf("worker %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, tail(errb.String(), 20))
+				errs[i] = fmt.Sprintf("worker %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, gcsTail(errb.String(), 20))
 			}
 		}()
 	}
@@ -152,27 +152,27 @@ func parallel(t *testing.T, env []string, args1, args2 []string) {
 	}
 }
 
-// publisher is a started worker process.
-type publisher struct {
+// gcsPublisher is a started worker process.
+type gcsPublisher struct {
 	cmd    *exec.Cmd
 	stderr interface{ String() string }
 	code   int
 }
 
-func startPublisher(t *testing.T, env []string, args []string) *publisher {
+func gcsStartPublisher(t *testing.T, env []string, args []string) *gcsPublisher {
 	t.Helper()
-	cmd, _, errb := workerCmd(env, args...)
+	cmd, _, errb := gcsWorkerCmd(env, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start worker %s: %v", strings.Join(args, " "), err)
 	}
-	return &publisher{cmd: cmd, stderr: errb}
+	return &gcsPublisher{cmd: cmd, stderr: errb}
 }
 
-func (p *publisher) wait(t *testing.T) { t.Helper(); p.code = exitCode(t, p.cmd.Wait()) }
+func (p *gcsPublisher) wait(t *testing.T) { t.Helper(); p.code = gcsExitCode(t, p.cmd.Wait()) }
 
-// oneFailureLine returns the one line of a failed command's stderr that is not a
+// gcsOneFailureLine returns the one line of a failed command's stderr that is not a
 // JSON log line: the failure, which names the table, the partition and the cause.
-func oneFailureLine(stderr string) (string, error) {
+func gcsOneFailureLine(stderr string) (string, error) {
 	var plain []string
 	for _, l := range strings.Split(stderr, "\n") {
 		if strings.TrimSpace(l) == "" || json.Valid([]byte(l)) {
@@ -190,9 +190,9 @@ func oneFailureLine(stderr string) (string, error) {
 	return l, nil
 }
 
-// logSummary condenses JSON log lines to time, message and the fields that
+// gcsLogSummary condenses JSON log lines to time, message and the fields that
 // tell a publish's steps apart.
-func logSummary(stderr string) string {
+func gcsLogSummary(stderr string) string {
 	var out []string
 	for _, l := range strings.Split(stderr, "\n") {
 		var rec map[string]any
@@ -213,19 +213,19 @@ func logSummary(stderr string) string {
 	return strings.Join(out, "\n")
 }
 
-// generations remembers the generation of every object under a run folder: an
+// gcsGenerations remembers the generation of every object under a run folder: an
 // object of an immutable run folder must never get a second one.
-type generations struct {
+type gcsGenerations struct {
 	mu   sync.Mutex
 	seen map[string]int64
 }
 
-func newGenerations() *generations { return &generations{seen: map[string]int64{}} }
+func gcsNewGenerations() *gcsGenerations { return &gcsGenerations{seen: map[string]int64{}} }
 
-func (g *generations) len() int { g.mu.Lock(); defer g.mu.Unlock(); return len(g.seen) }
+func (g *gcsGenerations) len() int { g.mu.Lock(); defer g.mu.Unlock(); return len(g.seen) }
 
 // observe records name's generation, or says that it changed.
-func (g *generations) observe(name string, gen int64) error {
+func (g *gcsGenerations) observe(name string, gen int64) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if old, ok := g.seen[name]; ok && old != gen {
@@ -238,7 +238,7 @@ func (g *generations) observe(name string, gen int64) error {
 // observeListing lists the run folders of the partitions and records every
 // object's generation; an object seen before must keep its generation and must
 // still exist (nothing here runs gc).
-func (g *generations) observeListing(t *testing.T, emu *gcsEmu, part map[string]string) {
+func (g *gcsGenerations) observeListing(t *testing.T, emu *gcsEmu, part map[string]string) {
 	t.Helper()
 	listed := map[string]bool{}
 	for _, dir := range part {
@@ -258,58 +258,58 @@ func (g *generations) observeListing(t *testing.T, emu *gcsEmu, part map[string]
 	}
 }
 
-// committedView is what a reader found through a commit point.
-type committedView struct {
+// gcsCommittedView is what a reader found through a commit point.
+type gcsCommittedView struct {
 	run  string
 	rows int64
 }
 
-// readCommitPoint resolves a partition the way readers do: the commit point, then
+// gcsReadCommitPoint resolves a partition the way readers do: the commit point, then
 // every file it lists, each checked against the manifest's size and CRC32C and
 // required to sit in the committed run's folder.
-func readCommitPoint(ctx context.Context, emu *gcsEmu, partDir string, gens *generations) (committedView, error) {
+func gcsReadCommitPoint(ctx context.Context, emu *gcsEmu, partDir string, gens *gcsGenerations) (gcsCommittedView, error) {
 	name := partDir + "/" + lake.ManifestFile
 	b, _, err := emu.read(ctx, name)
 	if err != nil {
-		return committedView{}, fmt.Errorf("read %s: %w", name, err)
+		return gcsCommittedView{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	var m lake.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return committedView{}, fmt.Errorf("parse %s: %w (%q)", name, err, b)
+		return gcsCommittedView{}, fmt.Errorf("parse %s: %w (%q)", name, err, b)
 	}
 	if m.RunID == "" {
-		return committedView{}, fmt.Errorf("%s names no run", name)
+		return gcsCommittedView{}, fmt.Errorf("%s names no run", name)
 	}
 	var rows int64
 	for _, f := range m.Files {
-		if r := runFolder(f.Path); r != m.RunID {
-			return committedView{}, fmt.Errorf("%s names run %s and lists %s: a mix of runs", name, m.RunID, f.Path)
+		if r := gcsRunFolder(f.Path); r != m.RunID {
+			return gcsCommittedView{}, fmt.Errorf("%s names run %s and lists %s: a mix of runs", name, m.RunID, f.Path)
 		}
 		obj := path.Join(partDir, f.Path)
 		data, gen, err := emu.read(ctx, obj)
 		if err != nil {
-			return committedView{}, fmt.Errorf("%s (run %s) lists %s, which cannot be read: %w", name, m.RunID, f.Path, err)
+			return gcsCommittedView{}, fmt.Errorf("%s (run %s) lists %s, which cannot be read: %w", name, m.RunID, f.Path, err)
 		}
 		if got := lake.CRC32C(data); got != f.CRC32C || int64(len(data)) != f.Bytes {
-			return committedView{}, fmt.Errorf("%s lists %s with %d bytes crc32c %s; the object has %d bytes crc32c %s", name, f.Path, f.Bytes, f.CRC32C, len(data), got)
+			return gcsCommittedView{}, fmt.Errorf("%s lists %s with %d bytes crc32c %s; the object has %d bytes crc32c %s", name, f.Path, f.Bytes, f.CRC32C, len(data), got)
 		}
 		if err := gens.observe(obj, gen); err != nil {
-			return committedView{}, err
+			return gcsCommittedView{}, err
 		}
 		rows += f.Rows
 	}
 	if rows != m.RowCount {
-		return committedView{}, fmt.Errorf("%s: row_count %d, its files %d rows", name, m.RowCount, rows)
+		return gcsCommittedView{}, fmt.Errorf("%s: row_count %d, its files %d rows", name, m.RowCount, rows)
 	}
-	return committedView{run: m.RunID, rows: rows}, nil
+	return gcsCommittedView{run: m.RunID, rows: rows}, nil
 }
 
-// pollCommitPoints reads both commit points and lists the run folders in a loop
+// gcsPollCommitPoints reads both commit points and lists the run folders in a loop
 // until ctx ends; the first inconsistency ends it with an error.
-func pollCommitPoints(ctx context.Context, emu *gcsEmu, part map[string]string, gens *generations, reads *atomic.Int64) error {
+func gcsPollCommitPoints(ctx context.Context, emu *gcsEmu, part map[string]string, gens *gcsGenerations, reads *atomic.Int64) error {
 	for ctx.Err() == nil {
 		for _, dir := range part {
-			if _, err := readCommitPoint(ctx, emu, dir, gens); err != nil {
+			if _, err := gcsReadCommitPoint(ctx, emu, dir, gens); err != nil {
 				if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 					return nil
 				}

@@ -19,8 +19,8 @@ func TestGCSAuditsReportsAndXComCarryGSURIs(t *testing.T) {
 	wh := filepath.Join(tmp, "wh.duckdb")
 	flags := []string{"--lake", emu.lakeURL(prefix), "--warehouse-path", wh,
 		"--work-dir", filepath.Join(tmp, "work"), "--now", gcsNow}
-	mustRunEnv(t, emu.env(), 0, append(flags, "generate", "--days", "1", "--start", day, "--scale", "0.0005", "--fault-rate", "0.01", "--seed", "7")...)
-	mustRunEnv(t, emu.env(), 0, append(flags, "--run-id", "r1", "run", "--partition", day)...)
+	gcsMustRunEnv(t, emu.env(), 0, append(flags, "generate", "--days", "1", "--start", day, "--scale", "0.0005", "--fault-rate", "0.01", "--seed", "7")...)
+	gcsMustRunEnv(t, emu.env(), 0, append(flags, "--run-id", "r1", "run", "--partition", day)...)
 
 	// The audit the issue names: inputs and outputs are objects of the lake.
 	auditName := prefix + "/_audit/dt=" + day + "/r1/silver.build.orders.json"
@@ -51,7 +51,7 @@ func TestGCSAuditsReportsAndXComCarryGSURIs(t *testing.T) {
 			}
 			docs++
 			kinds[dir+":"+strings.Join(strings.SplitN(filepath.Base(o.name), ".", 3)[:2], ".")] = true
-			checkLocations(t, "gs://"+emu.bucket+"/"+o.name, emu.mustRead(t, o.name), root, tmp, wh)
+			gcsCheckLocations(t, "gs://"+emu.bucket+"/"+o.name, emu.mustRead(t, o.name), root, tmp, wh)
 		}
 	}
 	for _, k := range []string{"_audit:bronze.validate", "_audit:silver.build", "_audit:silver.validate", "_audit:publish.silver",
@@ -73,7 +73,7 @@ func TestGCSAuditsReportsAndXComCarryGSURIs(t *testing.T) {
 		{"publish", "--layer", "silver", "--table", "orders", "--partition", day},
 	} {
 		os.Remove(xcom)
-		mustRunEnv(t, env, 0, append(append(flags, "--run-id", "x1"), step...)...)
+		gcsMustRunEnv(t, env, 0, append(append(flags, "--run-id", "x1"), step...)...)
 		b, err := os.ReadFile(xcom)
 		if err != nil {
 			t.Fatalf("worker %s with WORKER_XCOM_FILE: no XCom summary: %v", strings.Join(step, " "), err)
@@ -91,16 +91,16 @@ func TestGCSAuditsReportsAndXComCarryGSURIs(t *testing.T) {
 		if rep, ok := sum["report"].(string); ok && rep != "" && !strings.HasPrefix(rep, root) {
 			t.Errorf("XCom of %s: report %q is not a gs:// URI under %s", strings.Join(step, " "), rep, root)
 		}
-		checkLocations(t, "XCom of "+strings.Join(step, " "), b, root, tmp, wh)
+		gcsCheckLocations(t, "XCom of "+strings.Join(step, " "), b, root, tmp, wh)
 	}
 }
 
-// checkLocations fails on any string in the JSON document b that names a
+// gcsCheckLocations fails on any string in the JSON document b that names a
 // location outside the lake: a gs:// URI not under root, a file:// URL, or a path
 // in the test's temp dir (the worker's scratch space). The one local file a GCS
 // lake's tasks may name is the DuckDB warehouse (--warehouse-path wh), as
 // duckdb:<wh>#<schema>.<table>, in gold audits.
-func checkLocations(t *testing.T, where string, b []byte, root, tmp, wh string) {
+func gcsCheckLocations(t *testing.T, where string, b []byte, root, tmp, wh string) {
 	t.Helper()
 	var doc any
 	if err := json.Unmarshal(b, &doc); err != nil {

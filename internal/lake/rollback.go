@@ -82,6 +82,17 @@ func VerifyRun(ctx context.Context, l Lake, layer, table, key, value, runID stri
 // swaps the commit point by compare-and-swap (recording rolled_back_from), then
 // updates the table pointer. Like Commit, every step is safe to repeat.
 func Rollback(ctx context.Context, l Lake, req RollbackRequest) (RollbackResult, error) {
+	return pointAt(ctx, l, req, true)
+}
+
+// Realign points a partition's commit point at another committed run without
+// marking it as a rollback: publish uses it to keep a companion layer (quarantine)
+// on the run its main layer (silver) names after concurrent publishes.
+func Realign(ctx context.Context, l Lake, req RollbackRequest) (RollbackResult, error) {
+	return pointAt(ctx, l, req, false)
+}
+
+func pointAt(ctx context.Context, l Lake, req RollbackRequest, mark bool) (RollbackResult, error) {
 	step := req.Step
 	if step == nil {
 		step = func(string) {}
@@ -101,7 +112,9 @@ func Rollback(ctx context.Context, l Lake, req RollbackRequest) (RollbackResult,
 		f.Path = path.Join("run="+req.RunID, f.Path)
 		commitPoint.Files[i] = f
 	}
-	commitPoint.RolledBackAt = req.Now.UTC().Format(time.RFC3339Nano)
+	if mark {
+		commitPoint.RolledBackAt = req.Now.UTC().Format(time.RFC3339Nano)
+	}
 
 	for attempt := 0; ; attempt++ {
 		if attempt == maxCASAttempts {
@@ -120,7 +133,9 @@ func Rollback(ctx context.Context, l Lake, req RollbackRequest) (RollbackResult,
 			res.Manifest, res.AlreadyCurrent = cur, true
 		default:
 			res.PreviousRunID = cur.RunID
-			commitPoint.RolledBackFrom = cur.RunID
+			if mark {
+				commitPoint.RolledBackFrom = cur.RunID
+			}
 		}
 		if res.AlreadyCurrent {
 			break

@@ -162,42 +162,43 @@ func gatePassed(ctx context.Context, env *tasks.Env, gateTask string, o Options)
 	return nil
 }
 
-// realign handles two runs publishing the same silver partition at once: if
-// another run swapped the quarantine between this run's quarantine and silver
-// commits while this run's silver commit still stands, the quarantine is committed
-// again, so once every publish has finished silver and quarantine name one run (the
-// last to commit silver). A later silver commit by another run makes that run
-// responsible instead.
+// realign keeps silver and its quarantine on one run when runs publish the same
+// partition at once: each commit point is swapped atomically, but the two are
+// separate objects, so A's quarantine and B's silver can both win. After its own
+// silver commit, every publisher loops until it reads a quarantine that names the
+// run silver names, pointing the quarantine at that run (committed in its run
+// folder before that run's silver swap) whenever they differ. Every write is
+// followed by another read, so the last publisher to finish leaves them equal.
 func realign(ctx context.Context, env *tasks.Env, o Options, key string, layers []string) error {
 	main, companions := layers[len(layers)-1], layers[:len(layers)-1]
-	for round := 0; round < 3; round++ {
+	const rounds = 20
+	for round := 0; round < rounds; round++ {
 		cur, err := lake.ReadCommitted(ctx, env.Lake, main, o.Table, key, o.Partition)
 		if err != nil {
 			return err
 		}
-		if cur.Manifest.RunID != env.RunID {
-			return nil
-		}
+		want := cur.Manifest.RunID
 		aligned := true
 		for _, layer := range companions {
 			c, err := lake.ReadCommitted(ctx, env.Lake, layer, o.Table, key, o.Partition)
 			if err != nil && !errors.Is(err, lake.ErrNotExist) {
 				return err
 			}
-			if err == nil && c.Manifest.RunID == env.RunID {
+			if err == nil && c.Manifest.RunID == want {
 				continue
 			}
 			aligned = false
-			env.Log.Warn("a concurrent publish replaced the partition; committing it again for this run",
-				"layer", layer, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
-			if _, err := lake.Commit(ctx, env.Lake, lake.CommitRequest{Layer: layer, Table: o.Table, Key: key, Value: o.Partition,
-				RunID: env.RunID, SpecSHA256: env.Spec.SHA256, Now: env.Clock(), Step: qualify(layer, o.Step)}); err != nil {
-				return err
+			env.Log.Warn("a concurrent publish left the partition on two runs; pointing the companion layer at the run the main layer names",
+				"layer", layer, "main_layer", main, "target_run", want, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
+			if _, err := lake.Realign(ctx, env.Lake, lake.RollbackRequest{Layer: layer, Table: o.Table, Key: key,
+				Value: o.Partition, RunID: want, Now: env.Clock(), Step: qualify(layer, o.Step)}); err != nil {
+				return fmt.Errorf("realign %s %s partition %s on run %s: %w", layer, o.Table, o.Partition, want, err)
 			}
 		}
 		if aligned {
 			return nil
 		}
 	}
-	return nil
+	return fmt.Errorf("publish %s %s partition %s: %s and its companions did not settle on one run after %d rounds of concurrent publishes",
+		o.Layer, o.Table, o.Partition, main, rounds)
 }
