@@ -75,10 +75,25 @@ func partitionsOf(c *cli.Context) ([]string, error) {
 	return nil, usageErr("give --partition DATE or --start DATE --end DATE")
 }
 
-// runError turns a run's worst exit code into an error for main.
+// runError turns a run's worst exit code into an error for main: one line that
+// names the first failed step (task, table, partition) and its cause.
 func runError(res *pipeline.Result) error {
 	if res.Code == fail.OK {
 		return nil
 	}
-	return &fail.Error{Code: res.Code, Err: fmt.Errorf("run finished with %d failed step(s); see the summary above", res.Failed())}
+	var first *pipeline.Outcome
+	for i := range res.Outcomes {
+		if res.Outcomes[i].Err != nil && res.Outcomes[i].Code != fail.Nothing {
+			first = &res.Outcomes[i]
+			break
+		}
+	}
+	if first == nil {
+		return &fail.Error{Code: res.Code, Err: fmt.Errorf("run finished with exit code %d", res.Code)}
+	}
+	more := ""
+	if n := res.Failed(); n > 1 {
+		more = fmt.Sprintf(" (and %d more failed step(s); see the summary)", n-1)
+	}
+	return &fail.Error{Code: res.Code, Err: fmt.Errorf("run failed at %s: %v%s", first.Step.ID(), first.Err, more)}
 }
