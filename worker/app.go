@@ -84,6 +84,7 @@ func newApp(g *globals) *cli.App {
 			&cli.StringFlag{Name: "lake", EnvVars: []string{"WORKER_LAKE"}, Value: "./lake", Usage: "lake root: a local directory or gs://bucket/prefix"},
 			&cli.StringFlag{Name: "run-id", EnvVars: []string{"WORKER_RUN_ID"}, Usage: "run id (default: generated); other characters than [A-Za-z0-9_.-] become _"},
 			&cli.StringFlag{Name: "log-format", EnvVars: []string{"WORKER_LOG_FORMAT"}, Value: logx.Auto, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
+			&cli.StringFlag{Name: "log-level", EnvVars: []string{"WORKER_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error (demo on a terminal defaults to warn: its progress lines say what runs)"},
 			&cli.StringFlag{Name: "memory-limit", EnvVars: []string{"WORKER_MEMORY_LIMIT"}, Usage: "DuckDB memory_limit, e.g. 2GB (default: 60% of the cgroup or machine memory)"},
 			&cli.IntFlag{Name: "threads", EnvVars: []string{"WORKER_THREADS"}, Usage: "DuckDB threads (default: the CPU quota)"},
 			&cli.StringFlag{Name: "work-dir", EnvVars: []string{"WORKER_WORK_DIR"}, Usage: "scratch folder for DuckDB spills and staged inputs (default: the OS temp dir)"},
@@ -97,7 +98,14 @@ func newApp(g *globals) *cli.App {
 		},
 		Before: func(c *cli.Context) error {
 			g.terminal = logx.IsTerminal(g.stderr)
-			log, err := logx.New(g.stderr, logx.Options{Format: c.String("log-format"), Terminal: g.terminal})
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+				return fail.Usage(fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String("log-level")))
+			}
+			if g.terminal && !c.IsSet("log-level") && c.Args().First() == "demo" {
+				level = slog.LevelWarn
+			}
+			log, err := logx.New(g.stderr, logx.Options{Format: c.String("log-format"), Terminal: g.terminal, Level: level})
 			if err != nil {
 				return fail.Usage(err)
 			}

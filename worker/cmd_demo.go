@@ -117,7 +117,7 @@ func demoCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "\n== run %s: bronze gate -> silver build -> silver gate -> publish, per table and day\n", env.RunID)
+			fmt.Fprintf(g.stdout, "\n== run %s: bronze gates, silver, dims, enriched and gold, per table and day (FK parents first)\n", env.RunID)
 			po := pipeline.Options{Partitions: parts}
 			if g.terminal {
 				po.Progress = g.stderr

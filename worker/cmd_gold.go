@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
+	"github.com/shoplake/lakehouse/internal/warehouse"
 	"github.com/shoplake/lakehouse/tasks"
 	"github.com/shoplake/lakehouse/tasks/gold"
 )
@@ -49,6 +53,55 @@ func goldCommand(g *globals) *cli.Command {
 					}
 					rec, err := gold.Build(c.Context, env, gold.BuildOptions{Mart: c.String("mart"), Partition: c.String("partition")})
 					return g.done(env, rec, err)
+				}),
+			},
+			{
+				Name:  "render",
+				Usage: "print the query gold build runs for a mart partition, rendered for a warehouse (touches no lake or warehouse)",
+				Description: "Prints to stdout the SELECT that `worker gold build --mart M --partition D` runs on the\n" +
+					"warehouse: the mart's spec SQL with its macros expanded ({{ partition }}, date_trunc, ...), its\n" +
+					"layer-qualified names bound (\"silver\".\"orders\" on DuckDB, `project.silver.orders` on BigQuery)\n" +
+					"and dims.<dim> replaced by the latest-snapshot-on-or-before-D subquery. gold build runs this\n" +
+					"statement as is (DuckDB wraps it as SELECT * FROM (...) AS mart to replace partition D; BigQuery\n" +
+					"sends it as a query job to mart$YYYYMMDD). Nothing is opened but the spec.\n\n" +
+					"--dialect defaults to the global --warehouse. For bigquery the project is the global\n" +
+					"--bq-project (WORKER_BQ_PROJECT), else the placeholder \"" + gold.DefaultRenderProject + "\". Examples:\n\n" +
+					"   worker gold render --mart fct_orders --partition 2026-11-20\n" +
+					"   worker --bq-project my-proj gold render --mart dim_customers --partition 2026-11-20 --dialect bigquery",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "mart", Required: true, Usage: "gold fact or dim, as the spec names it"},
+					partition,
+					&cli.StringFlag{Name: "dialect", Usage: "duckdb or bigquery (default: the global --warehouse)"},
+				},
+				Action: g.action(func(c *cli.Context) error {
+					s, err := loadSpec(c)
+					if err != nil {
+						return err
+					}
+					kind := c.String("dialect")
+					if kind == "" {
+						kind = c.String("warehouse")
+					}
+					var d warehouse.Dialect
+					switch kind {
+					case warehouse.KindDuckDB:
+						d = warehouse.DuckDialect{}
+					case warehouse.KindBigQuery:
+						p := c.String("bq-project")
+						if p == "" {
+							p = gold.DefaultRenderProject
+						}
+						d = warehouse.BigQueryDialect{Project: p}
+					default:
+						return usageErr(fmt.Sprintf("--dialect %q: use duckdb or bigquery", kind))
+					}
+					q, err := gold.RenderSQL(s, gold.RenderOptions{Mart: c.String("mart"), Partition: c.String("partition"), Dialect: d})
+					if err != nil {
+						return err
+					}
+					q = strings.TrimRight(q, " \t\r\n")
+					_, err = fmt.Fprintln(g.stdout, q)
+					return err
 				}),
 			},
 			{
