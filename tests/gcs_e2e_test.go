@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"os"
 	"path"
 	"path/filepath"
@@ -97,9 +98,18 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 			}
 			gfiles = append(gfiles, dst)
 			files++
-			if i < len(lm.Files) && lm.Files[i].Path == f.Path && lm.Files[i].CRC32C == f.CRC32C {
-				identical++
+			if i < len(lm.Files) && lm.Files[i].Path == f.Path && lm.Files[i].CRC32C == f.CRC32C && lm.Files[i].Bytes == f.Bytes {
+				lf, err := os.ReadFile(filepath.Join(filepath.Dir(localPath), filepath.FromSlash(f.Path)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if lake.CRC32C(lf) == lake.CRC32C(b) && bytes.Equal(lf, b) {
+					identical++
+				}
 			}
+		}
+		if len(gm.Files) != len(lm.Files) {
+			t.Errorf("%s: %d files on GCS, %d locally", cp, len(gm.Files), len(lm.Files))
 		}
 		for _, f := range lm.Files {
 			lfiles = append(lfiles, filepath.Join(filepath.Dir(localPath), filepath.FromSlash(f.Path)))
@@ -118,10 +128,11 @@ func TestGCSLakeMatchesLocalLake(t *testing.T) {
 		}
 	}
 	// The same data, spec, run id and DuckDB settings give byte-identical Parquet
-	// files on both lakes: the GCS lake adds nothing and loses nothing, so the
-	// manifests' file lists (paths, sizes, CRC32C) are equal too.
+	// files on both lakes (observed, and so asserted): the GCS lake adds nothing
+	// and loses nothing, and the manifests' file lists (paths, sizes, CRC32C) are
+	// equal too.
 	if identical != files {
-		t.Errorf("%d of %d committed files have the same path and crc32c on both lakes, want all", identical, files)
+		t.Errorf("%d of %d committed files have the same path, size, crc32c and bytes on both lakes, want all", identical, files)
 	}
 
 	// Gold: every table of schema gold in the two warehouses.

@@ -66,10 +66,7 @@ func (e *gcsEmu) env() []string { return []string{"STORAGE_EMULATOR_HOST=" + e.e
 // gcsObject is one object of the bucket as a listing reports it.
 type gcsObject struct {
 	name       string
-	size       int64
-	crc32c     string // GCS encoding (base64 of the big-endian 4 bytes)
 	generation int64
-	metagen    int64
 }
 
 // list returns every object whose name starts with prefix, sorted by name.
@@ -84,7 +81,7 @@ func (e *gcsEmu) list(ctx context.Context, prefix string) ([]gcsObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, gcsObject{name: a.Name, size: a.Size, crc32c: lake.EncodeCRC32C(a.CRC32C), generation: a.Generation, metagen: a.Metageneration})
+		out = append(out, gcsObject{name: a.Name, generation: a.Generation})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil

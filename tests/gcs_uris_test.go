@@ -34,9 +34,9 @@ func TestGCSAuditsReportsAndXComCarryGSURIs(t *testing.T) {
 	if len(rec.Inputs) == 0 || len(rec.Outputs) == 0 {
 		t.Fatalf("%s: %d inputs and %d outputs, want some of each", auditName, len(rec.Inputs), len(rec.Outputs))
 	}
-	for _, io := range append(rec.Inputs, rec.Outputs...) {
-		if !strings.HasPrefix(io.URI, root) {
-			t.Errorf("%s: URI %q is not under %s", auditName, io.URI, root)
+	for _, x := range append(rec.Inputs, rec.Outputs...) {
+		if !strings.HasPrefix(x.URI, root) {
+			t.Errorf("%s: URI %q is not under %s", auditName, x.URI, root)
 		}
 	}
 
