@@ -6,6 +6,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shoplake/lakehouse/internal/dagsgen"
+	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/spec"
 )
 
@@ -21,6 +23,12 @@ func specsCommand(g *globals) *cli.Command {
 					s, err := loadSpec(c)
 					if err != nil {
 						return err
+					}
+					// The deploy section only shapes the DAGs: generating them checks it.
+					// The local flavour needs no image, so a spec without a deploy
+					// section (not yet scheduled anywhere) still lints clean.
+					if _, err := dagsgen.Generate(s, dagsgen.Options{Flavor: dagsgen.FlavorLocal}); err != nil {
+						return fail.Usage(err)
 					}
 					fmt.Fprintf(g.stdout, "%s: ok (pipeline %s: %d bronze, %d silver, %d dims, %d transforms, %d marts; sha256 %s)\n",
 						s.File, s.Pipeline, len(s.Bronze.Tables), len(s.BaseSilver.Tables), len(s.Dims),
