@@ -11,8 +11,11 @@ import (
 // Internal column names of the classification table. Spec identifiers cannot
 // start with "__", so they never collide with a spec column.
 const (
-	colFile   = "_source_file"
-	colRow    = "_source_row"
+	colFile = "_source_file"
+	colRow  = "_source_row"
+	// colOrd orders rows as they arrived: file position in the manifest, then row
+	// number, in one BIGINT (file << 40 | row), cheaper to sort than the pair.
+	colOrd    = "_source_ord"
 	colReason = "_reason"
 	srcPrefix = "__src__"
 	fkKey     = "__fk_key"
@@ -39,7 +42,7 @@ type plan struct {
 func (p plan) classify(files []sourceFile, fkTables []string) string {
 	// cleaned: bronze names carry cleaned values (VARCHAR trimmed, '' -> NULL), so
 	// exprs and casts see clean input.
-	cleaned := []string{colFile, colRow}
+	cleaned := []string{colOrd}
 	for _, c := range p.bronze.Columns {
 		id := duck.Ident(c.Name)
 		if isText(c.Type) {
@@ -51,7 +54,7 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 
 	// typed: silver columns by name, plus the cleaned source of the columns whose
 	// cast can fail (an input to the reason, never stored).
-	typed := []string{colFile, colRow}
+	typed := []string{colOrd}
 	for _, c := range p.table.Columns {
 		if p.castCanFail(c) {
 			typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
@@ -68,7 +71,7 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 		typed = append(typed, p.typedExpr(c)+" AS "+duck.Ident(c.Name))
 	}
 
-	out := []string{"t." + colFile, "t." + colRow}
+	out := []string{"t." + colOrd}
 	for _, c := range p.table.Columns {
 		out = append(out, "t."+duck.Ident(c.Name))
 	}
@@ -89,13 +92,13 @@ func (p plan) scan(files []sourceFile) string {
 		cols = append(cols, duck.Ident(c.Name))
 	}
 	var scans []string
-	for _, f := range files {
-		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
-			duck.Str(f.Name), colFile, colRow, strings.Join(cols, ", "), duck.Str(f.Local)))
+	for i, f := range files {
+		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, (%d::BIGINT << 40) + file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
+			duck.Str(f.Name), colFile, colRow, i, colOrd, strings.Join(cols, ", "), duck.Str(f.Local)))
 	}
 	if len(scans) == 0 {
 		// No files: an empty source with the bronze columns, typed as the spec says.
-		cols := []string{"NULL::VARCHAR AS " + colFile, "NULL::BIGINT AS " + colRow}
+		cols := []string{"NULL::VARCHAR AS " + colFile, "NULL::BIGINT AS " + colRow, "NULL::BIGINT AS " + colOrd}
 		for _, c := range p.bronze.Columns {
 			cols = append(cols, fmt.Sprintf("NULL::%s AS %s", c.Type, duck.Ident(c.Name)))
 		}
@@ -184,25 +187,25 @@ func (p plan) pkCols(qual string) []string {
 
 // dedup creates dupkeys (keys occurring more than once among surviving rows) and,
 // with a dedup policy, losers (every row of those keys but the first by order_by,
-// ties broken by source file and row number). Only duplicated keys are ranked.
+// ties broken by source file (its position in the manifest) and row number). Only duplicated keys are ranked.
 func (p plan) dedup() []string {
 	pk := strings.Join(p.pkCols(""), ", ")
 	stmts := []string{fmt.Sprintf("CREATE TEMP TABLE dupkeys AS SELECT %s FROM classified WHERE %s IS NULL GROUP BY ALL HAVING count(*) > 1",
 		pk, colReason)}
 	if p.table.Dedup == nil {
-		stmts = append(stmts, fmt.Sprintf("CREATE TEMP TABLE losers AS SELECT NULL::VARCHAR AS %s, NULL::BIGINT AS %s WHERE false", colFile, colRow))
+		stmts = append(stmts, fmt.Sprintf("CREATE TEMP TABLE losers AS SELECT NULL::BIGINT AS %s WHERE false", colOrd))
 		return stmts
 	}
 	order := make([]string, 0, len(p.table.Dedup.OrderBy)+2)
 	for _, term := range p.table.Dedup.OrderBy {
 		order = append(order, orderTerm(term))
 	}
-	order = append(order, "c."+colFile, "c."+colRow)
-	stmts = append(stmts, fmt.Sprintf(`CREATE TEMP TABLE losers AS SELECT %s, %s FROM (
-  SELECT c.%s, c.%s, row_number() OVER (PARTITION BY %s ORDER BY %s) AS rn
+	order = append(order, "c."+colOrd)
+	stmts = append(stmts, fmt.Sprintf(`CREATE TEMP TABLE losers AS SELECT %s FROM (
+  SELECT c.%s, row_number() OVER (PARTITION BY %s ORDER BY %s) AS rn
   FROM classified c SEMI JOIN dupkeys d ON %s
   WHERE c.%s IS NULL) WHERE rn > 1`,
-		colFile, colRow, colFile, colRow, strings.Join(p.pkCols("c."), ", "), strings.Join(order, ", "),
+		colOrd, colOrd, strings.Join(p.pkCols("c."), ", "), strings.Join(order, ", "),
 		p.pkJoin("c.", "d."), colReason))
 	return stmts
 }
@@ -222,8 +225,8 @@ func (p plan) outcome() string {
   (l.%s IS NOT NULL) AS _deduplicated
 FROM classified c
 LEFT JOIN dupkeys d ON %s
-LEFT JOIN losers l ON c.%s = l.%s AND c.%s = l.%s`,
-		colReason, dupReason, colRow, p.pkJoin("c.", "d."), colFile, colFile, colRow, colRow)
+LEFT JOIN losers l ON c.%s = l.%s`,
+		colReason, dupReason, colOrd, p.pkJoin("c.", "d."), colOrd, colOrd)
 }
 
 func (p plan) pkJoin(a, b string) string {
@@ -243,8 +246,8 @@ func (p plan) silverSelect(partition string) string {
 	if _, ok := p.table.Column(p.table.Key()); !ok {
 		cols = append(cols, fmt.Sprintf("DATE %s AS %s", duck.Str(partition), duck.Ident(p.table.Key())))
 	}
-	return fmt.Sprintf("SELECT %s FROM outcome WHERE _final_reason IS NULL AND NOT _deduplicated ORDER BY %s, %s",
-		strings.Join(cols, ", "), colFile, colRow)
+	return fmt.Sprintf("SELECT %s FROM outcome WHERE _final_reason IS NULL AND NOT _deduplicated ORDER BY %s",
+		strings.Join(cols, ", "), colOrd)
 }
 
 // quarantineSelect selects rejected rows with their raw bronze values, read again
@@ -254,10 +257,10 @@ func (p plan) quarantineSelect(files []sourceFile, runID string) string {
 	for _, c := range p.bronze.Columns {
 		cols = append(cols, "b."+duck.Ident(c.Name))
 	}
-	cols = append(cols, "o._final_reason AS _reject_reason", duck.Str(runID)+" AS _run_id", "o."+colFile, "o."+colRow)
-	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, %s, _final_reason FROM outcome WHERE _final_reason IS NOT NULL) o
-JOIN (%s) b ON o.%s = b.%s AND o.%s = b.%s ORDER BY o.%s, o.%s`,
-		strings.Join(cols, ", "), colFile, colRow, p.scan(files), colFile, colFile, colRow, colRow, colFile, colRow)
+	cols = append(cols, "o._final_reason AS _reject_reason", duck.Str(runID)+" AS _run_id", "b."+colFile, "b."+colRow)
+	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, _final_reason FROM outcome WHERE _final_reason IS NOT NULL) o
+JOIN (%s) b ON o.%s = b.%s ORDER BY o.%s`,
+		strings.Join(cols, ", "), colOrd, p.scan(files), colOrd, colOrd, colOrd)
 }
 
 // orderTerm renders "col [asc|desc]" with NULLs last.
