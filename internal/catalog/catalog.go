@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -82,6 +83,9 @@ type source struct {
 	// empty are the columns of the view when nothing is committed; nil makes an
 	// empty binding an error (the columns are unknown).
 	empty []lake.Field
+	// viaPointer: try the table pointer (_latest.json) first; when its partition
+	// is on or before D it is the answer and no commit points need listing.
+	viaPointer bool
 }
 
 // Names lists every name the catalog can bind, layer by layer.
@@ -215,6 +219,7 @@ func (c *Catalog) resolve(r spec.Ref) (source, error) {
 		if history {
 			src.pick = upTo
 		} else {
+			src.viaPointer = true
 			src.pick = func(vals []string) []string {
 				v := upTo(vals)
 				if len(v) == 0 {
@@ -240,11 +245,11 @@ func (c *Catalog) resolve(r spec.Ref) (source, error) {
 // bind creates the view of one source.
 func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Binding, error) {
 	b := Binding{Ref: src.ref, Key: src.key}
-	vals, err := lake.CommittedPartitions(ctx, c.Lake, src.layer, src.table, src.key)
+	vals, err := c.candidates(ctx, src)
 	if err != nil {
 		return b, fmt.Errorf("bind %s: %w", src.ref, err)
 	}
-	for _, v := range src.pick(vals) {
+	for _, v := range vals {
 		p, err := lake.ReadCommitted(ctx, c.Lake, src.layer, src.table, src.key, v)
 		if err != nil {
 			return b, fmt.Errorf("bind %s: %w", src.ref, err)
@@ -261,6 +266,26 @@ func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Bindin
 		return b, fmt.Errorf("bind %s: %w", src.ref, err)
 	}
 	return b, nil
+}
+
+// candidates lists the partition values a source binds. A dim's latest snapshot is
+// read through dims/<dim>/_latest.json when that pointer's snapshot is on or before
+// D (the common case: today's run); an older D (a backfill) lists the commit points.
+func (c *Catalog) candidates(ctx context.Context, src source) ([]string, error) {
+	if src.viaPointer {
+		ptr, _, err := lake.ReadPointer(ctx, c.Lake, path.Join(lake.TableDir(src.layer, src.table), lake.LatestFile))
+		switch {
+		case err == nil && ptr.Partition[src.key] != "" && ptr.Partition[src.key] <= c.Partition:
+			return []string{ptr.Partition[src.key]}, nil
+		case err != nil && !errors.Is(err, lake.ErrNotExist):
+			return nil, err
+		}
+	}
+	vals, err := lake.CommittedPartitions(ctx, c.Lake, src.layer, src.table, src.key)
+	if err != nil {
+		return nil, err
+	}
+	return src.pick(vals), nil
 }
 
 // viewBody is the SELECT a view runs: one read_parquet over the partitions whose
