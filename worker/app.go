@@ -89,6 +89,7 @@ func newApp(g *globals) *cli.App {
 			&cli.IntFlag{Name: "threads", EnvVars: []string{"WORKER_THREADS"}, Usage: "DuckDB threads (default: the CPU quota)"},
 			&cli.StringFlag{Name: "work-dir", EnvVars: []string{"WORKER_WORK_DIR"}, Usage: "scratch folder for DuckDB spills and staged inputs (default: the OS temp dir)"},
 			&cli.StringFlag{Name: "xcom-file", EnvVars: []string{"WORKER_XCOM_FILE"}, Usage: "write the task's XCom summary (status, row counts, audit URI) here; WORKER_XCOM=1 means " + audit.DefaultXComPath},
+			&cli.StringFlag{Name: "work-dir-limit", EnvVars: []string{"WORKER_WORK_DIR_LIMIT"}, Usage: "most a task may stage into --work-dir (inputs downloaded from a GCS lake) and spill there (DuckDB), e.g. 20GB; default no limit"},
 			&cli.StringFlag{Name: "now", EnvVars: []string{"WORKER_NOW"}, Usage: "pretend the time is this RFC 3339 instant (tests, replays)", Hidden: true},
 			&cli.StringFlag{Name: "warehouse", EnvVars: []string{"WORKER_WAREHOUSE"}, Value: "duckdb", Usage: "gold warehouse: duckdb or bigquery"},
 			&cli.StringFlag{Name: "warehouse-path", EnvVars: []string{"WORKER_WAREHOUSE_PATH"}, Usage: "DuckDB warehouse file (default <lake>/warehouse.duckdb for a local lake)"},
@@ -189,6 +190,15 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 	if err != nil {
 		return nil, fail.Usage(err)
 	}
+	duckOpts := duck.Options{MemoryLimit: c.String("memory-limit"), Threads: c.Int("threads")}
+	if v := c.String("work-dir-limit"); v != "" {
+		limit, err := lake.ParseSize(v)
+		if err != nil {
+			return nil, fail.Usage(fmt.Errorf("--work-dir-limit: %w", err))
+		}
+		l = lake.WithBudget(l, limit)
+		duckOpts.MaxTempSize = fmt.Sprintf("%dKiB", max(limit/1024, 1))
+	}
 	if wd := c.String("work-dir"); wd != "" {
 		if err := os.MkdirAll(wd, 0o755); err != nil {
 			return nil, fmt.Errorf("--work-dir %s: %w", wd, err)
@@ -200,7 +210,7 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 		Log:       g.log,
 		RunID:     runID,
 		Now:       now,
-		Duck:      duck.Options{MemoryLimit: c.String("memory-limit"), Threads: c.Int("threads")},
+		Duck:      duckOpts,
 		WorkDir:   c.String("work-dir"),
 		Version:   version,
 		Warehouse: warehouseConfig(c),

@@ -23,6 +23,8 @@ type Options struct {
 	Threads int
 	// TempDir is where DuckDB spills; default a folder under the OS temp dir.
 	TempDir string
+	// MaxTempSize bounds the spill (DuckDB's max_temp_directory_size), e.g. "20GB".
+	MaxTempSize string
 }
 
 // Session is one DuckDB connection (temp tables live per connection).
@@ -58,6 +60,9 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	if o.TempDir != "" {
 		stmts = append(stmts, "SET temp_directory = "+Str(o.TempDir))
+	}
+	if o.MaxTempSize != "" {
+		stmts = append(stmts, "SET max_temp_directory_size = "+Str(o.MaxTempSize))
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
