@@ -16,11 +16,13 @@ demo: build
 
 # Every test: unit tests, CLI script tests, end-to-end pipeline tests (local lake
 # and the GCS emulator), the generated DAGs (stale check, then the real Airflow in
-# a cached virtualenv), and the container build (static binary + smoke test).
+# a cached virtualenv), the BigQuery rendering of every mart checked with sqlglot
+# against DuckDB, and the container build (static binary + smoke test).
 test: build lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(BIN) dags generate --out dags --check
 	./tests/airflow/run.sh
+	./tests/sqlcheck/run.sh
 	./docker/build.sh bin/worker-static
 
 lint:

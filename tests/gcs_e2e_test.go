@@ -195,7 +195,9 @@ var gcsDurationField = regexp.MustCompile(`\s+[0-9.]+(ns|µs|us|ms|s|m)\s*$`)
 func gcsWithoutDurations(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(gcsDurationField.ReplaceAllString(l, ""), " time")
+		// The table is aligned to its widest cell, durations included: compare fields.
+		l = strings.Join(strings.Fields(gcsDurationField.ReplaceAllString(l, "")), " ")
+		lines[i] = strings.TrimSuffix(l, " time")
 	}
 	return strings.Join(lines, "\n")
 }

@@ -8,11 +8,11 @@ package dims
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
@@ -94,11 +94,7 @@ func Snapshot(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 		day = vals[len(vals)-1]
 	}
 
-	log := env.Log.With("task", TaskSnapshot, "table", d.Name, "partition", day, "run_id", env.RunID)
-	rec := &audit.Record{RunID: env.RunID, Task: TaskSnapshot, Table: d.Name, Partition: day,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-	started := env.Clock()
-
+	var fresh *Freshness
 	if o.IfStale {
 		fr, err := ReadFreshness(ctx, env, d)
 		if err == nil && fr.Fresh {
@@ -106,58 +102,23 @@ func Snapshot(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 				d.Name, fr.SnapshotDT, fr.RunID, Human(fr.Age), Human(fr.MaxAge)))
 		}
 		if err != nil {
-			finish(ctx, env, rec, started, err, log)
+			rec, err := env.Run(ctx, TaskSnapshot, d.Name, day, func(*audit.Record, *slog.Logger) error { return err })
 			return rec, nil, err
 		}
-		log.Info("dims stale: taking a snapshot", "freshness", fr.String())
+		fresh = fr
 	}
-
-	rep := &audit.Report{RunID: env.RunID, Task: TaskSnapshot, Table: d.Name, Partition: day}
-	err = snapshot(ctx, env, d, src, day, rec, rep)
-	if err != nil {
-		// A report without checks would pass: say why there is nothing to publish.
-		rep.Add(audit.Check{Name: "snapshot", Status: audit.Fail, Observed: "error", Message: err.Error()})
-	}
-	rep.Finish(env.Clock())
-	if err == nil && rep.Status == audit.Fail {
-		err = fail.Data(fmt.Errorf("dims %s snapshot %s: %s", d.Name, day, strings.Join(rep.FailedMessages(), "; ")))
-	}
-	if uri, werr := audit.WriteReport(ctx, env.Lake, rep); werr != nil {
-		log.Error("report not written", "err", werr)
-		if err == nil {
-			err = werr
+	return env.Gate(ctx, TaskSnapshot, "dims snapshot", d.Name, day, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+		if fresh != nil {
+			log.Info("dims stale: taking a snapshot", "freshness", fresh.String())
 		}
-	} else {
-		rec.Report = uri
-	}
-	finish(ctx, env, rec, started, err, log)
-	if err != nil {
-		return rec, rep, err
-	}
-	log.Info("dims snapshot staged", "rows", rec.RowsOut, "source_rows", rec.RowsIn, "duration_ms", rec.DurationMS)
-	return rec, rep, nil
-}
-
-// finish completes and writes an audit; a failed write is logged.
-func finish(ctx context.Context, env *tasks.Env, rec *audit.Record, started time.Time, err error, log interface {
-	Error(string, ...any)
-}) {
-	end := env.Clock()
-	rec.StartedAt, rec.FinishedAt = started.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.ExitCode = fail.Code(err)
-	switch {
-	case err == nil:
-		rec.Status = audit.StatusSuccess
-	case rec.ExitCode == fail.Nothing:
-		rec.Status, rec.Error = audit.StatusSkipped, err.Error()
-	default:
-		rec.Status, rec.Error = audit.StatusFailed, err.Error()
-	}
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
-	}
+		if err := snapshot(ctx, env, d, src, day, rec, rep); err != nil {
+			// A report without checks would pass: say why there is nothing to publish.
+			rep.Add(audit.Check{Name: "snapshot", Status: audit.Fail, Observed: "error", Message: err.Error()})
+			return err
+		}
+		log.Info("dims snapshot staged", "rows", rec.RowsOut, "source_rows", rec.RowsIn)
+		return nil
+	})
 }
 
 func snapshot(ctx context.Context, env *tasks.Env, d *spec.Dim, src *spec.SilverTable, day string, rec *audit.Record, rep *audit.Report) error {

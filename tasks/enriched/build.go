@@ -7,12 +7,12 @@ package enriched
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/catalog"
@@ -67,42 +67,13 @@ func Build(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log.With("task", TaskBuild, "table", t.Name, "partition", o.Partition, "run_id", env.RunID)
-	rec := newRecord(env, TaskBuild, t.Name, o.Partition)
-	started := env.Clock()
-	err = build(ctx, env, t, o.Partition, rec, log)
-	finish(ctx, env, rec, started, err, log)
-	if err != nil {
-		return rec, err
-	}
-	log.Info("enriched build staged", "rows_in", rec.RowsIn, "rows_out", rec.RowsOut, "inputs", len(rec.Inputs), "duration_ms", rec.DurationMS)
-	return rec, nil
-}
-
-func newRecord(env *tasks.Env, task, table, d string) *audit.Record {
-	return &audit.Record{RunID: env.RunID, Task: task, Table: table, Partition: d,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-}
-
-// finish completes and writes an audit; a failed write is logged, not returned
-// (the task's own error is the more useful one).
-func finish(ctx context.Context, env *tasks.Env, rec *audit.Record, started time.Time, err error, log interface {
-	Error(string, ...any)
-}) {
-	end := env.Clock()
-	rec.StartedAt = started.Format(time.RFC3339Nano)
-	rec.FinishedAt = end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.Status = audit.StatusSuccess
-	rec.ExitCode = fail.Code(err)
-	if err != nil {
-		rec.Status = audit.StatusFailed
-		rec.Error = err.Error()
-	}
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
-	}
+	return env.Run(ctx, TaskBuild, t.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+		if err := build(ctx, env, t, o.Partition, rec, log); err != nil {
+			return err
+		}
+		log.Info("enriched build staged", "rows_in", rec.RowsIn, "rows_out", rec.RowsOut, "inputs", len(rec.Inputs))
+		return nil
+	})
 }
 
 func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec *audit.Record, log interface {

@@ -3,6 +3,7 @@ package enriched
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
-	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
@@ -35,36 +35,13 @@ func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 	if err != nil {
 		return nil, nil, err
 	}
-	log := env.Log.With("task", TaskValidate, "table", t.Name, "partition", o.Partition, "run_id", env.RunID)
-	rec := newRecord(env, TaskValidate, t.Name, o.Partition)
-	rep := &audit.Report{RunID: env.RunID, Task: TaskValidate, Table: t.Name, Partition: o.Partition}
-	started := env.Clock()
-
-	err = validate(ctx, env, t, o.Partition, rec, rep)
-	rep.Finish(env.Clock())
-	if err == nil && rep.Status == audit.Fail {
-		err = fail.Data(fmt.Errorf("enriched validate %s partition %s: failed %s",
-			t.Name, o.Partition, strings.Join(rep.FailedMessages(), "; ")))
-	}
-	if uri, werr := audit.WriteReport(ctx, env.Lake, rep); werr != nil {
-		log.Error("report not written", "err", werr)
-		if err == nil {
-			err = werr
+	return env.Gate(ctx, TaskValidate, "enriched validate", t.Name, o.Partition, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+		if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
+			return err
 		}
-	} else {
-		rec.Report = uri
-	}
-	finish(ctx, env, rec, started, err, log)
-	for _, c := range rep.Checks {
-		if c.Status == audit.Warn {
-			log.Warn("enriched check warns", "check", c.Name, "message", c.Message)
-		}
-	}
-	if err != nil {
-		return rec, rep, err
-	}
-	log.Info("enriched gate passed", "checks", len(rep.Checks), "rows", rec.RowsOut)
-	return rec, rep, nil
+		log.Info("enriched gate checked", "checks", len(rep.Checks), "rows", rec.RowsOut)
+		return nil
+	})
 }
 
 func validate(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec *audit.Record, rep *audit.Report) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path"
 	"sort"
 	"strings"
 
@@ -30,21 +29,11 @@ var scd2Columns = []string{"valid_from", "valid_to", "is_current"}
 // partition D with the query's rows (one transaction on DuckDB; one query job to
 // mart$YYYYMMDD with WRITE_TRUNCATE on BigQuery).
 func Build(ctx context.Context, env *tasks.Env, o BuildOptions) (*audit.Record, error) {
-	m, ok := env.Spec.Mart(o.Mart)
-	if !ok {
-		var names []string
-		for _, x := range env.Spec.Marts() {
-			names = append(names, x.Name)
-		}
-		return nil, fail.Usage(fmt.Errorf("gold mart %q is not in spec %s (marts: %s)", o.Mart, env.Spec.File, strings.Join(names, ", ")))
+	m, err := lookupMart(env.Spec, "gold build", o.Mart, o.Partition)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := lake.ParseDate(o.Partition); err != nil {
-		return nil, fail.Usage(fmt.Errorf("gold build %s: %w", o.Mart, err))
-	}
-	if m.PartitionBy == "" {
-		return nil, fail.Usage(fmt.Errorf("gold mart %q has no partition_by: name the DATE column that carries the partition D", m.Name))
-	}
-	return run(ctx, env, TaskBuild, m.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, TaskBuild, m.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		w, err := Open(ctx, env)
 		if err != nil {
 			return err
@@ -76,20 +65,9 @@ func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.M
 		}
 		rec.Inputs = append(rec.Inputs, audit.IO{URI: w.URI(t, "")})
 	}
-	src, ok := env.Spec.SQL[m.SQL]
-	if !ok {
-		return fail.Usage(fmt.Errorf("sql file %s is not loaded", m.SQL))
-	}
-	q, err := warehouse.Render(src, warehouse.RenderOptions{Dialect: w.Dialect(), Partition: d, DependsOn: m.Refs(),
-		Dims: func(name string) (string, bool, bool) {
-			dim, history, ok := env.Spec.DimOf(name)
-			if !ok {
-				return "", false, false
-			}
-			return dim.Name, history, true
-		}})
+	q, err := renderMart(env.Spec, m, d, w.Dialect())
 	if err != nil {
-		return fail.Usage(fmt.Errorf("%s: %w", path.Join(env.Spec.Dir, m.SQL), err))
+		return err
 	}
 	t := warehouse.Table{Dataset: spec.LayerGold, Name: m.Name, PartitionBy: m.PartitionBy, ClusterBy: m.ClusterBy}
 	res, err := w.Build(ctx, warehouse.BuildRequest{Table: t, Partition: d, SQL: q, RunID: env.RunID})

@@ -10,9 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path"
-	"time"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
@@ -59,27 +57,6 @@ func Open(ctx context.Context, env *tasks.Env) (warehouse.Warehouse, error) {
 		return nil, fmt.Errorf("open warehouse: %w", err)
 	}
 	return w, nil
-}
-
-// run wraps a task: the audit record, timing, the audit written to the lake.
-func run(ctx context.Context, env *tasks.Env, task, table, d string, body func(*audit.Record, *slog.Logger) error) (*audit.Record, error) {
-	log := env.Log.With("task", task, "table", table, "partition", d, "run_id", env.RunID)
-	rec := &audit.Record{RunID: env.RunID, Task: task, Table: table, Partition: d,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-	started := env.Clock()
-	err := body(rec, log)
-	end := env.Clock()
-	rec.StartedAt, rec.FinishedAt = started.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.Status, rec.ExitCode = audit.StatusSuccess, fail.Code(err)
-	if err != nil {
-		rec.Status, rec.Error = audit.StatusFailed, err.Error()
-	}
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
-	}
-	return rec, err
 }
 
 // classify maps warehouse errors to exit codes: a row outside its partition is

@@ -86,7 +86,7 @@ func Load(ctx context.Context, env *tasks.Env, o LoadOptions) (*audit.Record, er
 	if _, err := lake.ParseDate(o.Partition); err != nil {
 		return nil, fail.Usage(fmt.Errorf("gold load %s: %w", o.Table, err))
 	}
-	return run(ctx, env, TaskLoad, src.Ref.String(), o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, TaskLoad, src.Ref.String(), o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		w, err := Open(ctx, env)
 		if err != nil {
 			return err

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
+	"log/slog"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
@@ -84,59 +84,36 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 		return nil, err
 	}
 
-	task := Task(o.Layer)
-	log := env.Log.With("task", task, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
-	started := env.Clock()
-	rec := &audit.Record{RunID: env.RunID, Task: task, Table: o.Table, Partition: o.Partition,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-
-	err = gatePassed(ctx, env, gateTask, o)
-	var results []lake.CommitResult
-	if err == nil {
+	return env.Run(ctx, Task(o.Layer), o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+		if err := gatePassed(ctx, env, gateTask, o); err != nil {
+			return err
+		}
 		for _, layer := range layers {
-			res, cerr := lake.Commit(ctx, env.Lake, lake.CommitRequest{Layer: layer, Table: o.Table, Key: key,
+			res, err := lake.Commit(ctx, env.Lake, lake.CommitRequest{Layer: layer, Table: o.Table, Key: key,
 				Value: o.Partition, RunID: env.RunID, SpecSHA256: env.Spec.SHA256, Now: env.Clock(), Step: qualify(layer, o.Step)})
-			if cerr != nil {
-				err = fmt.Errorf("publish %s %s partition %s: %w", layer, o.Table, o.Partition, cerr)
-				break
+			if err != nil {
+				return fmt.Errorf("publish %s %s partition %s: %w", layer, o.Table, o.Partition, err)
 			}
-			results = append(results, res)
 			rec.Outputs = append(rec.Outputs, audit.IO{URI: env.Lake.URI(res.ManifestPath), Rows: res.Manifest.RowCount})
 			if layer == o.Layer {
 				rec.RowsIn, rec.RowsOut = res.Manifest.RowCount, res.Manifest.RowCount
 			} else {
 				rec.RowsQuarantined = res.Manifest.RowCount
 			}
-		}
-		if err == nil && len(layers) > 1 {
-			if rerr := realign(ctx, env, o, key, layers); rerr != nil {
-				err = fmt.Errorf("publish %s %s partition %s: %w", o.Layer, o.Table, o.Partition, rerr)
+			if res.AlreadyCommitted {
+				log.Info("partition already committed by this run", "layer", layer, "manifest", env.Lake.URI(res.ManifestPath))
+			} else {
+				log.Info("partition committed", "layer", layer, "manifest", env.Lake.URI(res.ManifestPath),
+					"rows", res.Manifest.RowCount, "previous_run", res.PreviousRunID)
 			}
 		}
-	}
-
-	end := env.Clock()
-	rec.StartedAt, rec.FinishedAt = started.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.Status, rec.ExitCode = audit.StatusSuccess, fail.Code(err)
-	if err != nil {
-		rec.Status, rec.Error = audit.StatusFailed, err.Error()
-	}
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
-	}
-	if err != nil {
-		return rec, err
-	}
-	for _, r := range results {
-		if r.AlreadyCommitted {
-			log.Info("partition already committed by this run", "manifest", env.Lake.URI(r.ManifestPath))
-		} else {
-			log.Info("partition committed", "manifest", env.Lake.URI(r.ManifestPath), "rows", r.Manifest.RowCount, "previous_run", r.PreviousRunID)
+		if len(layers) > 1 {
+			if err := realign(ctx, env, o, key, layers); err != nil {
+				return fmt.Errorf("publish %s %s partition %s: %w", o.Layer, o.Table, o.Partition, err)
+			}
 		}
-	}
-	return rec, nil
+		return nil
+	})
 }
 
 // gatePassed requires this run's validation report for the partition with a

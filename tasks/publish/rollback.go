@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
+	"log/slog"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
@@ -44,62 +44,37 @@ func Rollback(ctx context.Context, env *tasks.Env, o RollbackOptions) (*audit.Re
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log.With("task", TaskRollback, "table", o.Table, "partition", o.Partition, "run_id", env.RunID, "layer", o.Layer)
-	started := env.Clock()
-	rec := &audit.Record{RunID: env.RunID, Task: TaskRollback, Table: o.Table, Partition: o.Partition,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-
-	var results []lake.RollbackResult
-	// Verify every layer first, so a bad quarantine run does not leave silver and
-	// quarantine pointing at different runs.
-	for _, layer := range layers {
-		m, verr := lake.VerifyRun(ctx, env.Lake, layer, o.Table, key, o.Partition, o.To)
-		if verr != nil {
-			err = classify(fmt.Errorf("rollback %s %s partition %s to run %s: %w", layer, o.Table, o.Partition, o.To, verr))
-			break
-		}
-		rec.Inputs = append(rec.Inputs, audit.IO{URI: env.Lake.URI(lake.RunDir(lake.PartitionDir(layer, o.Table, key, o.Partition), o.To) + "/" + lake.ManifestFile), Rows: m.RowCount})
-	}
-	if err == nil {
+	return env.Run(ctx, TaskRollback, o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+		log = log.With("layer", o.Layer)
+		// Verify every layer first, so a bad quarantine run does not leave silver and
+		// quarantine pointing at different runs.
 		for _, layer := range layers {
-			res, rerr := lake.Rollback(ctx, env.Lake, lake.RollbackRequest{Layer: layer, Table: o.Table, Key: key,
-				Value: o.Partition, RunID: o.To, Now: env.Clock(), Step: qualify(layer, o.Step)})
-			if rerr != nil {
-				err = classify(fmt.Errorf("rollback %s %s partition %s to run %s: %w", layer, o.Table, o.Partition, o.To, rerr))
-				break
+			m, err := lake.VerifyRun(ctx, env.Lake, layer, o.Table, key, o.Partition, o.To)
+			if err != nil {
+				return classify(fmt.Errorf("rollback %s %s partition %s to run %s: %w", layer, o.Table, o.Partition, o.To, err))
 			}
-			results = append(results, res)
+			rec.Inputs = append(rec.Inputs, audit.IO{URI: env.Lake.URI(lake.RunDir(lake.PartitionDir(layer, o.Table, key, o.Partition), o.To) + "/" + lake.ManifestFile), Rows: m.RowCount})
+		}
+		for _, layer := range layers {
+			res, err := lake.Rollback(ctx, env.Lake, lake.RollbackRequest{Layer: layer, Table: o.Table, Key: key,
+				Value: o.Partition, RunID: o.To, Now: env.Clock(), Step: qualify(layer, o.Step)})
+			if err != nil {
+				return classify(fmt.Errorf("rollback %s %s partition %s to run %s: %w", layer, o.Table, o.Partition, o.To, err))
+			}
 			rec.Outputs = append(rec.Outputs, audit.IO{URI: env.Lake.URI(res.ManifestPath), Rows: res.Manifest.RowCount})
 			if layer == o.Layer {
 				rec.RowsIn, rec.RowsOut = res.Manifest.RowCount, res.Manifest.RowCount
 			} else {
 				rec.RowsQuarantined = res.Manifest.RowCount
 			}
+			if res.AlreadyCurrent {
+				log.Info("partition already points at the run", "manifest", env.Lake.URI(res.ManifestPath), "to", o.To)
+			} else {
+				log.Info("partition rolled back", "manifest", env.Lake.URI(res.ManifestPath), "to", o.To, "from", res.PreviousRunID)
+			}
 		}
-	}
-
-	end := env.Clock()
-	rec.StartedAt, rec.FinishedAt = started.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.Status, rec.ExitCode = audit.StatusSuccess, fail.Code(err)
-	if err != nil {
-		rec.Status, rec.Error = audit.StatusFailed, err.Error()
-	}
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
-	}
-	if err != nil {
-		return rec, err
-	}
-	for _, r := range results {
-		if r.AlreadyCurrent {
-			log.Info("partition already points at the run", "manifest", env.Lake.URI(r.ManifestPath), "to", o.To)
-		} else {
-			log.Info("partition rolled back", "manifest", env.Lake.URI(r.ManifestPath), "to", o.To, "from", r.PreviousRunID)
-		}
-	}
-	return rec, nil
+		return nil
+	})
 }
 
 // classify maps rollback failures to exit codes: no such run is a bad --to (2),

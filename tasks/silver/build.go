@@ -8,12 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
@@ -59,44 +59,18 @@ func Build(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log.With("task", TaskBuild, "table", t.Name, "partition", o.Partition, "run_id", env.RunID)
-	rec := &audit.Record{RunID: env.RunID, Task: TaskBuild, Table: t.Name, Partition: o.Partition,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-	started := env.Clock()
-	err = build(ctx, env, t, b, o.Partition, rec, log)
-	finish(ctx, env, rec, started, err, log)
-	if err != nil {
-		return rec, err
-	}
-	log.Info("silver build staged", "rows_in", rec.RowsIn, "rows_out", rec.RowsOut,
-		"rows_quarantined", rec.RowsQuarantined, "rows_deduplicated", rec.RowsDeduplicated, "duration_ms", rec.DurationMS)
-	return rec, nil
+	rec, err := env.Run(ctx, TaskBuild, t.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+		if err := build(ctx, env, t, b, o.Partition, rec); err != nil {
+			return err
+		}
+		log.Info("silver build staged", "rows_in", rec.RowsIn, "rows_out", rec.RowsOut,
+			"rows_quarantined", rec.RowsQuarantined, "rows_deduplicated", rec.RowsDeduplicated)
+		return nil
+	})
+	return rec, err
 }
 
-// finish completes and writes an audit; a failed write is logged, not fatal to the
-// caller's error (which is the more useful one).
-func finish(ctx context.Context, env *tasks.Env, rec *audit.Record, started time.Time, err error, log interface {
-	Error(string, ...any)
-}) {
-	end := env.Clock()
-	rec.StartedAt = started.Format(time.RFC3339Nano)
-	rec.FinishedAt = end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.Status = audit.StatusSuccess
-	rec.ExitCode = fail.Code(err)
-	if err != nil {
-		rec.Status = audit.StatusFailed
-		rec.Error = err.Error()
-	}
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
-	}
-}
-
-func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.BronzeTable, d string, rec *audit.Record, log interface {
-	Info(string, ...any)
-}) error {
+func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.BronzeTable, d string, rec *audit.Record) error {
 	l := env.Lake
 	silverDir := lake.StagingDir(env.RunID, lake.Silver, t.Name, t.Key(), d)
 	quarDir := lake.StagingDir(env.RunID, lake.Quarantine, t.Name, t.Key(), d)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"strings"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
-	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
@@ -28,36 +28,13 @@ func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 	if err != nil {
 		return nil, nil, err
 	}
-	log := env.Log.With("task", TaskValidate, "table", t.Name, "partition", o.Partition, "run_id", env.RunID)
-	rec := &audit.Record{RunID: env.RunID, Task: TaskValidate, Table: t.Name, Partition: o.Partition,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-	rep := &audit.Report{RunID: env.RunID, Task: TaskValidate, Table: t.Name, Partition: o.Partition}
-	started := env.Clock()
-
-	err = validate(ctx, env, t, o.Partition, rec, rep)
-	rep.Finish(env.Clock())
-	if err == nil && rep.Status == audit.Fail {
-		err = fail.Data(fmt.Errorf("silver validate %s partition %s: %s", t.Name, o.Partition, strings.Join(rep.FailedMessages(), "; ")))
-	}
-	if uri, werr := audit.WriteReport(ctx, env.Lake, rep); werr != nil {
-		log.Error("report not written", "err", werr)
-		if err == nil {
-			err = werr
+	return env.Gate(ctx, TaskValidate, "silver validate", t.Name, o.Partition, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+		if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
+			return err
 		}
-	} else {
-		rec.Report = uri
-	}
-	finish(ctx, env, rec, started, err, log)
-	for _, c := range rep.Checks {
-		if c.Status == audit.Warn {
-			log.Warn("silver check warns", "check", c.Name, "message", c.Message)
-		}
-	}
-	if err != nil {
-		return rec, rep, err
-	}
-	log.Info("silver gate passed", "checks", len(rep.Checks), "rows_out", rec.RowsOut)
-	return rec, rep, nil
+		log.Info("silver gate checked", "checks", len(rep.Checks), "rows_out", rec.RowsOut)
+		return nil
+	})
 }
 
 func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string, rec *audit.Record, rep *audit.Report) error {

@@ -1,0 +1,69 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/fail"
+)
+
+// Run is the frame of every task: it gives body a logger carrying run_id, task,
+// table and partition and an audit record to fill, times it, records its status
+// and exit code, and writes the audit to the lake. A failed audit write is logged,
+// not returned: the task's own error is the more useful one.
+func (e *Env) Run(ctx context.Context, task, table, partition string, body func(rec *audit.Record, log *slog.Logger) error) (*audit.Record, error) {
+	log := e.Log.With("task", task, "table", table, "partition", partition, "run_id", e.RunID)
+	rec := &audit.Record{RunID: e.RunID, Task: task, Table: table, Partition: partition,
+		SpecSHA256: e.Spec.SHA256, WorkerVersion: e.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
+	started := e.Clock()
+	err := body(rec, log)
+	end := e.Clock()
+	rec.StartedAt, rec.FinishedAt = started.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
+	rec.DurationMS = end.Sub(started).Milliseconds()
+	rec.PeakRSSBytes = audit.PeakRSS()
+	rec.Status, rec.ExitCode = audit.StatusSuccess, fail.Code(err)
+	switch {
+	case err != nil && rec.ExitCode == fail.Nothing:
+		rec.Status, rec.Error = audit.StatusSkipped, err.Error()
+	case err != nil:
+		rec.Status, rec.Error = audit.StatusFailed, err.Error()
+	}
+	if _, werr := audit.WriteRecord(ctx, e.Lake, rec); werr != nil {
+		log.Error("audit not written", "err", werr)
+	}
+	return rec, err
+}
+
+// Gate is the frame of a validation task: Run, plus a report that body fills with
+// checks. The report is written whatever happens; a failed check makes the gate
+// fail with a data error (exit 3) whose one line names what, table, partition and
+// every failed check; each warning is logged.
+func (e *Env) Gate(ctx context.Context, task, what, table, partition string, body func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error) (*audit.Record, *audit.Report, error) {
+	rep := &audit.Report{RunID: e.RunID, Task: task, Table: table, Partition: partition}
+	rec, err := e.Run(ctx, task, table, partition, func(rec *audit.Record, log *slog.Logger) error {
+		err := body(rec, rep, log)
+		rep.Finish(e.Clock())
+		if err == nil && rep.Status == audit.Fail {
+			err = fail.Data(fmt.Errorf("%s %s partition %s: %s", what, table, partition, strings.Join(rep.FailedMessages(), "; ")))
+		}
+		if uri, werr := audit.WriteReport(ctx, e.Lake, rep); werr != nil {
+			log.Error("report not written", "err", werr)
+			if err == nil {
+				err = werr
+			}
+		} else {
+			rec.Report = uri
+		}
+		for _, c := range rep.Checks {
+			if c.Status == audit.Warn {
+				log.Warn("check warns", "check", c.Name, "message", c.Message)
+			}
+		}
+		return err
+	})
+	return rec, rep, err
+}
