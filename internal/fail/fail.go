@@ -2,10 +2,7 @@
 // Tasks wrap errors with Usage, Data or Skip; main maps them with Code.
 package fail
 
-import (
-	"context"
-	"errors"
-)
+import "errors"
 
 // Exit codes.
 const (
@@ -50,9 +47,6 @@ func Code(err error) int {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
-	}
-	if errors.Is(err, context.Canceled) {
-		return Internal
 	}
 	return Internal
 }
