@@ -13,7 +13,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
@@ -136,9 +135,11 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	if err := countOutcome(ctx, s, rec); err != nil {
 		return fmt.Errorf("silver %s partition %s: count: %w", t.Name, d, err)
 	}
-	if rec.RowsIn != rec.RowsOut+rec.RowsQuarantined+rec.RowsDeduplicated {
-		return fmt.Errorf("silver %s partition %s: conservation broken: rows_in %d != out %d + quarantined %d + deduplicated %d",
-			t.Name, d, rec.RowsIn, rec.RowsOut, rec.RowsQuarantined, rec.RowsDeduplicated)
+	// Every outcome row is one bronze row with exactly one fate (countOutcome adds
+	// them up), so conservation holds if no bronze row was lost or doubled on the way.
+	if rec.RowsIn != src.Manifest.RowCount {
+		return fmt.Errorf("silver %s partition %s: classified %d rows, the bronze manifest lists %d",
+			t.Name, d, rec.RowsIn, src.Manifest.RowCount)
 	}
 
 	silverSchema := schemaOf(t.Columns)
@@ -150,25 +151,29 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		lake.Field{Name: colFile, Type: "VARCHAR"}, lake.Field{Name: colRow, Type: "BIGINT"})
 
 	outputs := []struct {
-		dir, table string
+		layer, dir string
 		query      string
 		rows       int64
 		schema     []lake.Field
 	}{
-		{quarDir, t.Name, p.quarantineSelect(files, env.RunID), rec.RowsQuarantined, quarSchema},
-		{silverDir, t.Name, p.silverSelect(d), rec.RowsOut, silverSchema},
+		{lake.Quarantine, quarDir, p.quarantineSelect(files, env.RunID), rec.RowsQuarantined, quarSchema},
+		{lake.Silver, silverDir, p.silverSelect(d), rec.RowsOut, silverSchema},
 	}
 	for _, out := range outputs {
-		local := filepath.Join(work, "out-"+layerOf(out.dir)+".parquet")
+		local := filepath.Join(work, "out-"+out.layer+".parquet")
 		q := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet)", out.query, duck.Str(local))
-		if err := s.Exec(ctx, q); err != nil {
+		res, err := s.Conn.ExecContext(ctx, q)
+		if err != nil {
 			return fmt.Errorf("silver %s partition %s: write %s: %w", t.Name, d, out.dir, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n != out.rows {
+			return fmt.Errorf("silver %s partition %s: wrote %d %s rows, counted %d", t.Name, d, n, out.layer, out.rows)
 		}
 		info, err := lake.Upload(ctx, l, local, path.Join(out.dir, "part-00000.parquet"), lake.Precondition{})
 		if err != nil {
 			return err
 		}
-		m := lake.Manifest{Version: lake.ManifestVersion, Table: out.table, Layer: layerOf(out.dir),
+		m := lake.Manifest{Version: lake.ManifestVersion, Table: t.Name, Layer: out.layer,
 			Partition: map[string]string{t.Key(): d}, RowCount: out.rows, Schema: out.schema,
 			Files: []lake.File{{Path: "part-00000.parquet", Rows: out.rows, Bytes: info.Size, CRC32C: info.CRC32C}}}
 		mp := path.Join(out.dir, lake.ManifestFile)
@@ -293,15 +298,6 @@ func schemaOf(cols []spec.Column) []lake.Field {
 		out[i] = lake.Field{Name: c.Name, Type: c.Type}
 	}
 	return out
-}
-
-func layerOf(stagingDir string) string {
-	// _staging/<run>/<layer>/...
-	parts := strings.SplitN(stagingDir, "/", 4)
-	if len(parts) >= 3 {
-		return parts[2]
-	}
-	return ""
 }
 
 func withTemp(o duck.Options, work string) duck.Options {
