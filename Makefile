@@ -21,9 +21,9 @@ demo: build
 test: build lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(BIN) dags generate --out dags --check
+	./docker/build.sh bin/worker-static
 	./tests/airflow/run.sh
 	./tests/sqlcheck/run.sh
-	./docker/build.sh bin/worker-static
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
