@@ -2,7 +2,7 @@
 #
 # DAG shop_silver_to_gold: bronze gates -> silver -> enriched -> gold for one partition.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: b00495ca1a52e496199332d72802192477601232c9668e73caec42ab74ef9551
+# Spec sha256: 7bde6dfc33f867e29374040b34e42ddb9d45d6e8173eba9dd9f2a8e937ad0b84
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -35,7 +35,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "b00495ca1a52e496199332d72802192477601232c9668e73caec42ab74ef9551"
+SPEC_SHA256 = "7bde6dfc33f867e29374040b34e42ddb9d45d6e8173eba9dd9f2a8e937ad0b84"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"
@@ -117,7 +117,13 @@ with DAG(
         "cmds": ["worker"],
         "namespace": "data",
         "service_account_name": "worker",
-        "env_vars": {"WORKER_XCOM": "1"},
+        "env_vars": {
+            "WORKER_BQ_LOCATION": "EU",
+            "WORKER_BQ_PROJECT": "PROJECT",
+            "WORKER_LAKE": "gs://BUCKET/shop",
+            "WORKER_WAREHOUSE": "bigquery",
+            "WORKER_XCOM": "1",
+        },
         "env_from": [
             k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name="shop-worker")),
         ],
