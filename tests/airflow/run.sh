@@ -22,7 +22,7 @@ if not ((3, 10) <= sys.version_info[:2] <= (3, 13)):
     sys.exit(f"tests/airflow: Airflow 3.1 needs Python 3.10 to 3.13, {sys.executable} is {sys.version.split()[0]}")
 EOF
 
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/shoplake
+cache=${XDG_CACHE_HOME:-${HOME:-$repo}/.cache}/shoplake
 key=$({ cat "$here/requirements.txt" "$here/constraints.txt"; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
 venv=$cache/airflow-venv-$key
 mkdir -p "$cache"

@@ -24,7 +24,7 @@ if sys.version_info[:2] < (3, 10):
     sys.exit(f"tests/sqlcheck: needs Python 3.10 or later, {sys.executable} is {sys.version.split()[0]}")
 EOF
 
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/shoplake
+cache=${XDG_CACHE_HOME:-${HOME:-$repo}/.cache}/shoplake
 key=$({ cat "$here/requirements.txt"; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
 venv=$cache/sqlcheck-venv-$key
 mkdir -p "$cache"
