@@ -178,14 +178,20 @@ func updatePointer(ctx context.Context, l Lake, req CommitRequest, m *Manifest) 
 			next.LastCommit = &CommitRecord{Partition: part, RunID: committed.RunID, CommittedAt: committed.CommittedAt}
 		}
 		if cur != nil && samePointer(cur, &next) {
-			return nil // already up to date (a repeated publish)
+			return nil // the pointer shows the commit point as read after it
 		}
 		next.UpdatedAt = req.Now.UTC().Format(time.RFC3339Nano)
-		_, err = WriteBytes(ctx, l, p, EncodeJSON(&next), pre)
-		if errors.Is(err, ErrPrecondition) {
-			continue
+		if req.Step != nil {
+			req.Step("write-pointer")
 		}
-		return err
+		_, err = WriteBytes(ctx, l, p, EncodeJSON(&next), pre)
+		if err != nil && !errors.Is(err, ErrPrecondition) {
+			return err
+		}
+		// Written or not, read both again: a publisher that found the pointer up to
+		// date returns without writing, so the generation alone cannot tell us that
+		// the commit point moved after we read it. Only a pointer read before the
+		// commit point it matches ends the loop.
 	}
 	return fmt.Errorf("update %s: gave up after %d concurrent updates", p, maxCASAttempts)
 }

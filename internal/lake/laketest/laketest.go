@@ -144,6 +144,7 @@ func Run(t *testing.T, newLake func(t *testing.T) lake.Lake) {
 	t.Run("CommitProtocol", func(t *testing.T) { commitProtocol(t, newLake(t)) })
 	t.Run("ConcurrentCommits", func(t *testing.T) { concurrentCommits(t, newLake(t)) })
 	t.Run("OvertakenPointer", func(t *testing.T) { overtakenPointer(t, newLake(t)) })
+	t.Run("PointerAfterNoOpUpdate", func(t *testing.T) { pointerAfterNoOpUpdate(t, newLake(t)) })
 }
 
 // Stage writes a staged partition for run with the given files' contents.
@@ -317,5 +318,56 @@ func overtakenPointer(t *testing.T, l lake.Lake) {
 	}
 	if p.Manifest.RunID != "rb" || ptr.RunID != "rb" || ptr.LastCommit.RunID != "rb" {
 		t.Errorf("commit point %s, pointer %s, last_commit %s: want rb everywhere", p.Manifest.RunID, ptr.RunID, ptr.LastCommit.RunID)
+	}
+}
+
+// pointerAfterNoOpUpdate: run A has read the pointer (naming b) and the commit
+// point (naming a) and is about to write the pointer; meanwhile the partition is
+// pointed back at b, whose pointer update finds the pointer already naming b and
+// writes nothing. A's write still matches the pointer's generation; it must not
+// leave the pointer naming a while the commit point names b.
+func pointerAfterNoOpUpdate(t *testing.T, l lake.Lake) {
+	ctx := context.Background()
+	for _, r := range []string{"ra", "rb"} {
+		Stage(t, l, "silver", "t", "ingestion_dt", "2026-11-20", r, map[string]string{"part-0.parquet": r + "\n"})
+	}
+	req := func(run string, step func(string)) lake.CommitRequest {
+		return lake.CommitRequest{Layer: "silver", Table: "t", Key: "ingestion_dt", Value: "2026-11-20", RunID: run, Now: time.Now(), Step: step}
+	}
+	if _, err := lake.Commit(ctx, l, req("rb", nil)); err != nil {
+		t.Fatal(err)
+	}
+	paused, resume := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		once := false
+		_, err := lake.Commit(ctx, l, req("ra", func(step string) {
+			if step == "write-pointer" && !once {
+				once = true
+				close(paused)
+				<-resume
+			}
+		}))
+		done <- err
+	}()
+	<-paused
+	if _, err := lake.Realign(ctx, l, lake.RollbackRequest{Layer: "silver", Table: "t", Key: "ingestion_dt",
+		Value: "2026-11-20", RunID: "rb", Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	close(resume)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	p, err := lake.ReadCommitted(ctx, l, "silver", "t", "ingestion_dt", "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr, _, err := lake.ReadPointer(ctx, l, "silver/t/_latest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Manifest.RunID != "rb" || ptr.RunID != p.Manifest.RunID {
+		t.Errorf("commit point names %s, pointer %s: want rb in both", p.Manifest.RunID, ptr.RunID)
 	}
 }
