@@ -28,7 +28,10 @@ var version = "dev"
 // run is the whole program: it builds the CLI on the given streams, runs it, prints
 // a failure as one line on stderr and returns the exit code (DESIGN section 5).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr}
+	g := &globals{stdout: stdout, stderr: stderr, argv0: "worker"}
+	if len(args) > 0 {
+		g.argv0 = args[0]
+	}
 	app := newApp(g)
 	err := app.RunContext(ctx, args)
 	if err == nil {
@@ -60,8 +63,10 @@ func oneLine(s string) string {
 // globals carries what the global flags configure to the commands.
 type globals struct {
 	stdout, stderr io.Writer
-	log            *slog.Logger
-	terminal       bool
+	// argv0 is how the user invoked the worker, for the commands we suggest.
+	argv0    string
+	log      *slog.Logger
+	terminal bool
 	// actionStarted tells a command's own failure from a command-line error.
 	actionStarted bool
 	// xcomPath is where task commands leave their XCom summary ("" = nowhere).

@@ -166,7 +166,7 @@ func demoCommand(g *globals) *cli.Command {
 				printRows(g.stdout, rows)
 			}
 			fmt.Fprintf(g.stdout, "\nlake: %s (silver/, quarantine/, dims/, enriched/, _audit/, _reports/, warehouse.duckdb)\n", env.Lake.URI(""))
-			fmt.Fprintf(g.stdout, "query it: worker --lake %s sql \"SELECT * FROM enriched.customer_ltv LIMIT 5\"\n", c.String("lake"))
+			fmt.Fprintf(g.stdout, "query it: %s --lake %s sql \"SELECT * FROM enriched.customer_ltv LIMIT 5\"\n", g.argv0, c.String("lake"))
 			return nil
 		}),
 	}
