@@ -247,7 +247,7 @@ func (im *importer) run(ctx context.Context, names []string) (importResult, erro
 	}
 	for i, f := range res.files {
 		p := path.Join(im.tg.dir, f.Path)
-		info, err := upload(ctx, im.env.Lake, locals[i], p, lake.Precondition{})
+		info, err := lake.Upload(ctx, im.env.Lake, locals[i], p, lake.Precondition{})
 		if err != nil {
 			cleanup()
 			return res, err

@@ -6,7 +6,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/shoplake/lakehouse/internal/lake"
 )
@@ -24,42 +23,21 @@ func newLocalFiles(l lake.Lake, workDir string) *localFiles {
 	return &localFiles{lake: l, workDir: workDir}
 }
 
-// Path returns a local path holding the object p.
+// Path returns a local path holding the object p (lake.Localize, one file at a
+// time: the gate fetches only files whose earlier checks passed).
 func (f *localFiles) Path(ctx context.Context, p string) (string, error) {
-	if loc, ok := f.lake.(lake.Localizer); ok {
-		return loc.LocalPath(p), nil
-	}
-	if err := lake.CheckPath(p); err != nil {
-		return "", err
-	}
-	if f.dir == "" {
+	if _, ok := f.lake.(lake.Localizer); !ok && f.dir == "" {
 		dir, err := os.MkdirTemp(f.workDir, "bronze-objects-*")
 		if err != nil {
 			return "", fmt.Errorf("make scratch folder: %w", err)
 		}
 		f.dir = dir
 	}
-	dst := filepath.Join(f.dir, filepath.FromSlash(p))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", fmt.Errorf("download %s: %w", p, err)
-	}
-	rc, err := f.lake.Open(ctx, p)
+	locals, err := lake.Localize(ctx, f.lake, []string{p}, f.dir)
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return "", fmt.Errorf("download %s: %w", p, err)
-	}
-	if _, err := io.Copy(out, rc); err != nil {
-		out.Close()
-		return "", fmt.Errorf("download %s: %w", p, err)
-	}
-	if err := out.Close(); err != nil {
-		return "", fmt.Errorf("download %s: %w", p, err)
-	}
-	return dst, nil
+	return locals[0], nil
 }
 
 // Close removes the downloaded copies.
@@ -68,16 +46,6 @@ func (f *localFiles) Close() error {
 		return nil
 	}
 	return os.RemoveAll(f.dir)
-}
-
-// upload writes the local file src to the lake as p.
-func upload(ctx context.Context, l lake.Lake, src, p string, pre lake.Precondition) (lake.ObjectInfo, error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return lake.ObjectInfo{}, fmt.Errorf("upload %s: %w", p, err)
-	}
-	defer in.Close()
-	return l.Write(ctx, p, in, pre)
 }
 
 // fileCRC32C is the GCS-style checksum of a local file, and its size.
