@@ -41,16 +41,20 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/*.txtar against the real binary. Scripts get:
 //
 //	status N cmd args...   run cmd and require exit code N (stdout/stderr kept)
-//	$DATASETS              the shared jaffle_shop CSVs
+//	$DATASETS              the vendored data sets (specs/jaffle_shop/seeds as jaffle_shop)
 //	jsonlog stdout|stderr [-when KEY] FIELD...
 //	                       every non-empty line of the last command's stream is a
 //	                       JSON object; those holding KEY (all, without -when) have
 //	                       every FIELD; a severity is a Cloud Logging one
 //	$SPECS                 the repository's specs/ folder (shop, jaffle_shop)
 func TestScripts(t *testing.T) {
-	datasets, _ := filepath.Abs("../../shared/datasets")
-	if st, err := os.Stat(datasets); err != nil || !st.IsDir() {
-		t.Fatalf("shared datasets not found at %s", datasets)
+	datasets := t.TempDir()
+	seeds, _ := filepath.Abs("../specs/jaffle_shop/seeds")
+	if st, err := os.Stat(seeds); err != nil || !st.IsDir() {
+		t.Fatalf("jaffle_shop seeds not found at %s", seeds)
+	}
+	if err := os.Symlink(seeds, filepath.Join(datasets, "jaffle_shop")); err != nil {
+		t.Fatal(err)
 	}
 	specsDir, _ := filepath.Abs("../specs")
 	if st, err := os.Stat(specsDir); err != nil || !st.IsDir() {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/shoplake/lakehouse/internal/audit"
@@ -414,22 +413,12 @@ bronze:
 	}
 }
 
-// jaffleFile finds a jaffle shop file in the shared folder beside the repository.
+// jaffleFile is a file of dbt's jaffle_shop seed, vendored with its licence.
 func jaffleFile(t *testing.T, name string) string {
 	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	candidates := []string{
-		filepath.Join(filepath.Dir(here), "..", "..", "..", "shared", "datasets", "jaffle_shop", name),
-		filepath.Join("/work/shared/datasets/jaffle_shop", name),
+	p := filepath.Join("..", "..", "specs", "jaffle_shop", "seeds", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("jaffle_shop seed: %v", err)
 	}
-	for _, c := range candidates {
-		if _, err := os.Stat(c); err == nil {
-			return c
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found in %v", name, candidates)
-	}
-	t.Skipf("%s not found in %v", name, candidates)
-	return ""
+	return p
 }

@@ -13,15 +13,15 @@ import (
 	"github.com/shoplake/lakehouse/tasks/silver"
 )
 
-// jaffleData is dbt's jaffle_shop seed, shared beside the repository.
-const jaffleData = "../../../shared/datasets/jaffle_shop"
+// jaffleData is dbt's jaffle_shop seed, vendored with its licence.
+const jaffleData = "../../specs/jaffle_shop/seeds"
 
 // TestJaffleShopMarts runs the jaffle_shop spec from the raw CSVs to its gold marts
 // (bronze import, silver, publish, gold load, gold build) and checks values worked
 // out by hand from the CSVs (amounts there are cents; silver and gold carry dollars).
 func TestJaffleShopMarts(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(jaffleData, "raw_orders.csv")); err != nil {
-		t.Fatalf("jaffle_shop seed not found beside the repository: %v", err)
+		t.Fatalf("jaffle_shop seed not found: %v", err)
 	}
 	s, err := spec.Load(os.DirFS("../../specs/jaffle_shop"), "specs/jaffle_shop")
 	if err != nil {

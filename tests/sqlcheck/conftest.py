@@ -2,7 +2,7 @@
 
 The session builds the worker from this checkout and makes one lake per domain
 with every gold mart built in its DuckDB warehouse: the shop demo (two days) and
-dbt's jaffle_shop (imported from shared/datasets). Tests are generated per
+dbt's jaffle_shop (imported from specs/jaffle_shop/seeds). Tests are generated per
 domain, gold mart (the gold.build nodes of `worker specs graph --format json`)
 and partition.
 """
@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-DATASETS = pathlib.Path(os.environ.get("SHOPLAKE_DATASETS", REPO.parent / "shared" / "datasets"))
+SEEDS = REPO / "specs" / "jaffle_shop" / "seeds"
 
 # The BigQuery project the statements are rendered for: a real-looking one, with
 # the hyphens project ids usually have, so the quoting is exercised too.
@@ -94,12 +94,12 @@ def _shop_lake() -> pathlib.Path:
 
 def _jaffle_lake() -> pathlib.Path:
     lake = _tmp / "jaffle_shop"
-    if not (DATASETS / "jaffle_shop").is_dir():
-        raise AssertionError(f"jaffle_shop CSVs not found under {DATASETS} (set SHOPLAKE_DATASETS)")
+    if not SEEDS.is_dir():
+        raise AssertionError(f"jaffle_shop CSVs not found under {SEEDS}")
     (d,) = JAFFLE.partitions
     w = ("--specs", JAFFLE.spec_dir, "--lake", lake)
     for t in ("customers", "orders", "payments"):
-        worker(*w, "bronze", "import", "--table", t, "--partition", d, DATASETS / "jaffle_shop" / f"raw_{t}.csv")
+        worker(*w, "bronze", "import", "--table", t, "--partition", d, SEEDS / f"raw_{t}.csv")
     proc = worker(*w, "run", "--partition", d)
     assert "FAILED" not in proc.stdout, proc.stdout
     return lake
