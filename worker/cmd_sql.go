@@ -8,18 +8,25 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/catalog"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/warehouse"
+	"github.com/shoplake/lakehouse/tasks"
+	"github.com/shoplake/lakehouse/tasks/gold"
 )
 
 func sqlCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:      "sql",
-		Usage:     "run a read-only query over committed data by layer-qualified names (silver.orders, dims.customers, ...)",
+		Usage:     "run a read-only query over committed data by layer-qualified names (silver.orders, dims.customers, gold.fct_orders, ...)",
 		ArgsUsage: `"SELECT ..."`,
 		Description: "Every name is bound: bronze.<table>, silver.<table>, quarantine.<table>, dims.<dim> (the latest\n" +
-			"snapshot on or before --partition), dims.<dim>_history, enriched.<transform>. The query may use\n" +
-			"{{ partition }} and the spec SQL macros. Results go to stdout.",
+			"snapshot on or before --partition), dims.<dim>_history, enriched.<transform>, and from the embedded\n" +
+			"DuckDB warehouse (read-only) gold.<mart> and ops.ops_task_audit. With --run, the partitions that run\n" +
+			"staged (a failed gate's silver and quarantine, say) stand in for the committed ones. The query may use\n" +
+			"{{ partition }} and the spec SQL macros. Results go to stdout; a note on stderr says when a table the\n" +
+			"query reads has no committed partition.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "partition", Usage: "partition date D for dims binding and {{ partition }} (default: today, UTC)"},
+			&cli.StringFlag{Name: "partition", Usage: "partition date D for dims binding and {{ partition }} (default: today, UTC); with --run, only the run's partition D is overlaid"},
+			&cli.StringFlag{Name: "run", Usage: "also read what run RUN_ID staged under _staging/RUN_ID/, in place of the committed partitions of the same dates"},
 			&cli.StringFlag{Name: "format", Value: string(catalog.FormatTable), Usage: "table, csv or json"},
 		},
 		Action: g.action(func(c *cli.Context) error {
@@ -29,6 +36,12 @@ func sqlCommand(g *globals) *cli.Command {
 			f, err := catalog.ParseFormat(c.String("format"))
 			if err != nil {
 				return usageErr(err.Error())
+			}
+			run := c.String("run")
+			if run != "" {
+				if err := lake.CheckRunID(run); err != nil {
+					return usageErr(fmt.Sprintf("sql --run: %v", err))
+				}
 			}
 			env, err := g.env(c)
 			if err != nil {
@@ -40,8 +53,32 @@ func sqlCommand(g *globals) *cli.Command {
 			} else if _, err := lake.ParseDate(d); err != nil {
 				return usageErr(fmt.Sprintf("sql: %v", err))
 			}
-			cat := &catalog.Catalog{Spec: env.Spec, Lake: env.Lake, Partition: d, WorkDir: env.WorkDir}
-			return cat.Query(c.Context, env.Duck, c.Args().First(), f, g.stdout)
+			cat := &catalog.Catalog{Spec: env.Spec, Lake: env.Lake, Partition: d, WorkDir: env.WorkDir,
+				Run: run, RunOnlyPartition: c.IsSet("partition"), PartitionGiven: c.IsSet("partition")}
+			opt := catalog.QueryOptions{Format: f, Notes: g.stderr, Log: env.Log}
+			opt.Warehouse, opt.NoWarehouse = sqlWarehouse(env)
+			return cat.QueryWith(c.Context, env.Duck, c.Args().First(), g.stdout, opt)
 		}),
 	}
+}
+
+// sqlWarehouse is the DuckDB warehouse file `worker sql` reads gold from, or why
+// there is none: gold in BigQuery is read with BigQuery's own tools, and a gs://
+// lake's DuckDB warehouse lives wherever --warehouse-path says.
+func sqlWarehouse(env *tasks.Env) (path, why string) {
+	switch env.Warehouse.Kind {
+	case "", warehouse.KindDuckDB:
+		p, err := gold.DuckDBPath(env)
+		if err != nil {
+			return "", "worker sql reads gold from the DuckDB warehouse file, and a lake that is not a local directory has none by default: give --warehouse-path (WORKER_WAREHOUSE_PATH)"
+		}
+		return p, ""
+	case warehouse.KindBigQuery:
+		project := env.Warehouse.Project
+		if project == "" {
+			project = "PROJECT"
+		}
+		return "", fmt.Sprintf("worker sql reads gold only from the embedded DuckDB warehouse, and --warehouse is bigquery: query BigQuery itself, e.g. bq query --use_legacy_sql=false 'SELECT * FROM `%s.gold.<mart>` LIMIT 10'", project)
+	}
+	return "", fmt.Sprintf("--warehouse %q: use duckdb or bigquery", env.Warehouse.Kind)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -43,6 +44,20 @@ type Catalog struct {
 	// WorkDir receives local copies of the files of a remote lake; they must
 	// outlive the session's queries. A local lake is read in place.
 	WorkDir string
+	// Run, when set, overlays what that run staged (`worker sql --run`): a
+	// partition it staged under _staging/<run>/ is bound instead of the committed
+	// partition of the same value, or besides the committed ones when that value
+	// has none, so a failed gate's output reads like committed data.
+	Run string
+	// RunOnlyPartition limits that overlay to the run's partition D (dims: its
+	// snapshot of D); other partitions bind committed data only.
+	RunOnlyPartition bool
+	// PartitionGiven says D was chosen (`worker sql --partition`), not defaulted:
+	// notes on an empty answer then count partitions on or before D only.
+	PartitionGiven bool
+
+	// staged caches the run's staged partition values by "layer/table".
+	staged map[string][]string
 }
 
 // Binding is one name bound in a session.
@@ -52,7 +67,10 @@ type Binding struct {
 	Key string
 	// Partitions are the committed partitions the view reads, by value; none for
 	// a table with nothing committed yet (an empty view with the spec's columns).
+	// With Catalog.Run, partitions that run staged stand in for committed ones.
 	Partitions []*lake.Partition
+	// Staged are the values of Partitions read from Catalog.Run's staging.
+	Staged []string
 }
 
 // Rows is the number of rows the binding's partitions hold, by their manifests.
@@ -245,12 +263,19 @@ func (c *Catalog) resolve(r spec.Ref) (source, error) {
 // bind creates the view of one source.
 func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Binding, error) {
 	b := Binding{Ref: src.ref, Key: src.key}
-	vals, err := c.candidates(ctx, src)
+	vals, staged, err := c.candidates(ctx, src)
 	if err != nil {
 		return b, fmt.Errorf("bind %s: %w", src.ref, err)
 	}
 	for _, v := range vals {
-		p, err := lake.ReadCommitted(ctx, c.Lake, src.layer, src.table, src.key, v)
+		read := lake.ReadCommitted
+		if slices.Contains(staged, v) {
+			read = func(ctx context.Context, l lake.Lake, layer, table, key, value string) (*lake.Partition, error) {
+				return lake.ReadStaged(ctx, l, c.Run, layer, table, key, value)
+			}
+			b.Staged = append(b.Staged, v)
+		}
+		p, err := read(ctx, c.Lake, src.layer, src.table, src.key, v)
 		if err != nil {
 			return b, fmt.Errorf("bind %s: %w", src.ref, err)
 		}
@@ -271,21 +296,73 @@ func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Bindin
 // candidates lists the partition values a source binds. A dim's latest snapshot is
 // read through dims/<dim>/_latest.json when that pointer's snapshot is on or before
 // D (the common case: today's run); an older D (a backfill) lists the commit points.
-func (c *Catalog) candidates(ctx context.Context, src source) ([]string, error) {
-	if src.viaPointer {
+// With Catalog.Run, the run's staged values join the committed ones.
+// It returns the values to bind and, of those, the ones to read from staging.
+func (c *Catalog) candidates(ctx context.Context, src source) (vals, staged []string, err error) {
+	staged, err = c.stagedValues(ctx, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	if src.viaPointer && len(staged) == 0 {
 		ptr, _, err := lake.ReadPointer(ctx, c.Lake, path.Join(lake.TableDir(src.layer, src.table), lake.LatestFile))
 		switch {
 		case err == nil && ptr.Partition[src.key] != "" && ptr.Partition[src.key] <= c.Partition:
-			return []string{ptr.Partition[src.key]}, nil
+			return []string{ptr.Partition[src.key]}, nil, nil
 		case err != nil && !errors.Is(err, lake.ErrNotExist):
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	vals, err := lake.CommittedPartitions(ctx, c.Lake, src.layer, src.table, src.key)
+	vals, err = lake.CommittedPartitions(ctx, c.Lake, src.layer, src.table, src.key)
 	if err != nil {
+		return nil, nil, err
+	}
+	for _, v := range staged {
+		if !slices.Contains(vals, v) {
+			vals = append(vals, v)
+		}
+	}
+	sort.Strings(vals)
+	return src.pick(vals), staged, nil
+}
+
+// stagedValues are the partition values of src that Catalog.Run staged (none
+// without a run).
+func (c *Catalog) stagedValues(ctx context.Context, src source) ([]string, error) {
+	if c.Run == "" {
+		return nil, nil
+	}
+	if err := c.LoadRun(ctx); err != nil {
 		return nil, err
 	}
-	return src.pick(vals), nil
+	var out []string
+	for _, v := range c.staged[path.Join(src.layer, src.table, src.key)] {
+		if !c.RunOnlyPartition || v == c.Partition {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// LoadRun lists what Catalog.Run staged, once per catalog. A run that staged
+// nothing is a usage error, since every name would silently read committed data.
+func (c *Catalog) LoadRun(ctx context.Context) error {
+	if c.Run == "" || c.staged != nil {
+		return nil
+	}
+	parts, err := lake.StagedPartitions(ctx, c.Lake, c.Run)
+	if err != nil {
+		return fmt.Errorf("list the staging of run %s: %w", c.Run, err)
+	}
+	if len(parts) == 0 {
+		return fail.Usage(fmt.Errorf("run %s staged nothing: no %s/%s/<layer>/<table>/<key>=<value>/%s (a wrong run id, or worker gc removed its staging)",
+			c.Run, lake.StagingRoot, c.Run, lake.ManifestFile))
+	}
+	c.staged = map[string][]string{}
+	for _, p := range parts {
+		k := path.Join(p.Layer, p.Table, p.Key)
+		c.staged[k] = append(c.staged[k], p.Value)
+	}
+	return nil
 }
 
 // viewBody is the SELECT a view runs: one read_parquet over the partitions whose

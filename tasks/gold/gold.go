@@ -38,13 +38,11 @@ func Open(ctx context.Context, env *tasks.Env) (warehouse.Warehouse, error) {
 	switch c.Kind {
 	case "", warehouse.KindDuckDB:
 		cfg.Kind = warehouse.KindDuckDB
-		if cfg.Path == "" {
-			loc, ok := env.Lake.(lake.Localizer)
-			if !ok {
-				return nil, fail.Usage(errors.New("the duckdb warehouse needs --warehouse-path (WORKER_WAREHOUSE_PATH) when the lake is not a local directory"))
-			}
-			cfg.Path = loc.LocalPath(WarehouseFile)
+		p, err := DuckDBPath(env)
+		if err != nil {
+			return nil, err
 		}
+		cfg.Path = p
 	case warehouse.KindBigQuery:
 		if cfg.Project == "" {
 			return nil, fail.Usage(errors.New("the bigquery warehouse needs --bq-project (WORKER_BQ_PROJECT)"))
@@ -57,6 +55,20 @@ func Open(ctx context.Context, env *tasks.Env) (warehouse.Warehouse, error) {
 		return nil, fmt.Errorf("open warehouse: %w", err)
 	}
 	return w, nil
+}
+
+// DuckDBPath is the file of the embedded DuckDB warehouse: --warehouse-path, else
+// warehouse.duckdb in a local lake. A remote lake has no default (DuckDB writes
+// only local files): that is a usage error.
+func DuckDBPath(env *tasks.Env) (string, error) {
+	if p := env.Warehouse.Path; p != "" {
+		return p, nil
+	}
+	loc, ok := env.Lake.(lake.Localizer)
+	if !ok {
+		return "", fail.Usage(errors.New("the duckdb warehouse needs --warehouse-path (WORKER_WAREHOUSE_PATH) when the lake is not a local directory"))
+	}
+	return loc.LocalPath(WarehouseFile), nil
 }
 
 // classify maps warehouse errors to exit codes: a row outside its partition is
