@@ -262,6 +262,49 @@ func (c *Catalog) resolve(r spec.Ref) (source, error) {
 
 // bind creates the view of one source.
 func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Binding, error) {
+	b, err := c.partitions(ctx, src)
+	if err != nil {
+		return b, err
+	}
+	body, err := c.viewBody(ctx, s, src, b.Partitions)
+	if err != nil {
+		return b, err
+	}
+	schema := duck.Ident(src.ref.Layer)
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s.%s AS\n%s", schema, duck.Ident(src.ref.Name), body)
+	if err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema, q); err != nil {
+		return b, fmt.Errorf("bind %s: %w", src.ref, err)
+	}
+	return b, nil
+}
+
+// Partitions resolves what each ref binds for D, through the commit points (and
+// Run's staged manifests), without a session or reading any data file: what Bind
+// would read. Gold names are a usage error, as for Bind.
+func (c *Catalog) Partitions(ctx context.Context, refs ...spec.Ref) ([]Binding, error) {
+	if _, err := lake.ParseDate(c.Partition); err != nil {
+		return nil, fail.Usage(fmt.Errorf("catalog: %w", err))
+	}
+	var out []Binding
+	for _, r := range refs {
+		if slices.ContainsFunc(out, func(b Binding) bool { return b.Ref == r }) {
+			continue
+		}
+		src, err := c.resolve(r)
+		if err != nil {
+			return out, err
+		}
+		b, err := c.partitions(ctx, src)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// partitions reads the manifests of the partitions a source binds.
+func (c *Catalog) partitions(ctx context.Context, src source) (Binding, error) {
 	b := Binding{Ref: src.ref, Key: src.key}
 	vals, staged, err := c.candidates(ctx, src)
 	if err != nil {
@@ -280,15 +323,6 @@ func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Bindin
 			return b, fmt.Errorf("bind %s: %w", src.ref, err)
 		}
 		b.Partitions = append(b.Partitions, p)
-	}
-	body, err := c.viewBody(ctx, s, src, b.Partitions)
-	if err != nil {
-		return b, err
-	}
-	schema := duck.Ident(src.ref.Layer)
-	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s.%s AS\n%s", schema, duck.Ident(src.ref.Name), body)
-	if err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema, q); err != nil {
-		return b, fmt.Errorf("bind %s: %w", src.ref, err)
 	}
 	return b, nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path"
 	"sort"
 	"strings"
 
 	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/catalog"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
@@ -49,7 +51,6 @@ func Build(ctx context.Context, env *tasks.Env, o BuildOptions) (*audit.Record, 
 func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.Mart, d string, rec *audit.Record, log *slog.Logger) error {
 	synced := map[string]bool{}
 	for _, r := range m.Refs() {
-		t := warehouse.Table{Dataset: r.Layer, Name: r.Name}
 		if r.Layer == spec.LayerDims {
 			dim, history, ok := env.Spec.DimOf(r.Name)
 			if !ok {
@@ -61,9 +62,10 @@ func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.M
 				}
 				synced[dim.Name] = true
 			}
-			t.Name = dim.Name
 		}
-		rec.Inputs = append(rec.Inputs, audit.IO{URI: w.URI(t, "")})
+	}
+	if err := recordInputs(ctx, env, w, m, d, rec); err != nil {
+		return err
 	}
 	q, err := renderMart(env.Spec, m, d, w.Dialect())
 	if err != nil {
@@ -84,6 +86,57 @@ func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.M
 	rec.Outputs = append(rec.Outputs, audit.IO{URI: res.URI, Rows: res.Rows})
 	log.Info("mart partition built", append([]any{"warehouse", w.Kind(), "rows", res.Rows}, jobAttrs(res)...)...)
 	return nil
+}
+
+// recordInputs records what the mart reads for D as the audit's inputs, as the
+// catalog binds its depends_on for D: one input per lake partition (its commit
+// point, rows from the manifest: what gold load put in the warehouse), and a gold
+// table the mart reads with the warehouse's row count. rows_in is their sum.
+func recordInputs(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.Mart, d string, rec *audit.Record) error {
+	cat := &catalog.Catalog{Spec: env.Spec, Lake: env.Lake, Partition: d}
+	for _, r := range m.Refs() {
+		if r.Layer == spec.LayerGold {
+			t := warehouse.Table{Dataset: r.Layer, Name: r.Name}
+			n, err := countRows(ctx, w, t)
+			if err != nil {
+				return fmt.Errorf("count the rows of input %s: %w", r, err)
+			}
+			rec.Inputs = append(rec.Inputs, audit.IO{URI: w.URI(t, ""), Rows: n})
+			rec.RowsIn += n
+			continue
+		}
+		binds, err := cat.Partitions(ctx, r)
+		if err != nil {
+			return fmt.Errorf("inputs: %w", err)
+		}
+		for _, b := range binds {
+			for _, p := range b.Partitions {
+				rec.Inputs = append(rec.Inputs, audit.IO{URI: env.Lake.URI(path.Join(p.Dir, lake.ManifestFile)), Rows: p.Manifest.RowCount})
+				rec.RowsIn += p.Manifest.RowCount
+			}
+		}
+	}
+	return nil
+}
+
+// countRows counts a warehouse table's rows.
+func countRows(ctx context.Context, w warehouse.Warehouse, t warehouse.Table) (int64, error) {
+	rows, err := w.Query(ctx, "SELECT COUNT(*) FROM "+w.Dialect().Table(t.Dataset, t.Name))
+	if err != nil {
+		return 0, err
+	}
+	if len(rows.Values) != 1 || len(rows.Values[0]) != 1 {
+		return 0, fmt.Errorf("count(*) of %s returned %d rows", t, len(rows.Values))
+	}
+	switch n := rows.Values[0][0].(type) {
+	case int64:
+		return n, nil
+	case int32:
+		return int64(n), nil
+	case int:
+		return int64(n), nil
+	}
+	return 0, fmt.Errorf("count(*) of %s returned %T", t, rows.Values[0][0])
 }
 
 // syncDim puts the dims snapshots a build of partition D reads into the

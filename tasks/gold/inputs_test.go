@@ -1,0 +1,74 @@
+package gold_test
+
+import (
+	"context"
+	"encoding/json"
+	"path"
+	"testing"
+
+	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/tasks/gold"
+)
+
+// TestBuildAuditsItsInputs: a gold build's audit lists, as its inputs, every lake
+// partition its depends_on binds for D, each with its manifest's rows, and rows_in
+// is their sum (it was 0). A history dim binds the snapshots on or before D only.
+func TestBuildAuditsItsInputs(t *testing.T) {
+	env := newEnv(t, shopSpec(t), "inputs1")
+	fixture(t, env)
+	loadAll(t, env, d)
+	ctx := context.Background()
+	manifest := func(layer, table, key, value string) audit.IO {
+		p := path.Join(lake.PartitionDir(layer, table, key, value), lake.ManifestFile)
+		m, _, err := lake.ReadManifest(ctx, env.Lake, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return audit.IO{URI: env.Lake.URI(p), Rows: m.RowCount}
+	}
+	const k = "ingestion_dt"
+	for _, tc := range []struct {
+		mart string
+		want []audit.IO
+	}{
+		// depends_on: silver.orders, silver.order_items, enriched.cart_attribution,
+		// enriched.payment_reconciliation: every committed partition of each.
+		{"fct_orders", []audit.IO{
+			manifest("silver", "orders", k, d1), manifest("silver", "orders", k, d),
+			manifest("silver", "order_items", k, d1), manifest("silver", "order_items", k, d),
+			manifest("enriched", "cart_attribution", k, d1), manifest("enriched", "cart_attribution", k, d),
+			manifest("enriched", "payment_reconciliation", k, d1), manifest("enriched", "payment_reconciliation", k, d)}},
+		// dims.customers_history: the snapshots of D0, D1 and D, not D+1's.
+		{"dim_customers", []audit.IO{
+			manifest("dims", "customers", "snapshot_dt", d0), manifest("dims", "customers", "snapshot_dt", d1),
+			manifest("dims", "customers", "snapshot_dt", d)}},
+	} {
+		if _, err := gold.Build(ctx, env, gold.BuildOptions{Mart: tc.mart, Partition: d}); err != nil {
+			t.Fatalf("gold build %s: %v", tc.mart, err)
+		}
+		b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(d, env.RunID, gold.TaskBuild, tc.mart))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec audit.Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for _, in := range tc.want {
+			sum += in.Rows
+		}
+		if sum == 0 || rec.RowsIn != sum {
+			t.Errorf("%s: rows_in %d, want the inputs' sum %d (> 0)", tc.mart, rec.RowsIn, sum)
+		}
+		if len(rec.Inputs) != len(tc.want) {
+			t.Fatalf("%s: inputs %+v\nwant %+v", tc.mart, rec.Inputs, tc.want)
+		}
+		for i := range tc.want {
+			if rec.Inputs[i] != tc.want[i] {
+				t.Errorf("%s: input %d = %+v, want %+v", tc.mart, i, rec.Inputs[i], tc.want[i])
+			}
+		}
+	}
+}
