@@ -83,6 +83,26 @@ func Commit(t testing.TB, l lake.Lake, p Partition, schema []lake.Field, rows st
 	if p.RunID == "" {
 		p.RunID = RunID
 	}
+	Stage(t, l, p, schema, rows)
+	if _, err := lake.Commit(ctx, l, lake.CommitRequest{Layer: p.Layer, Table: p.Table, Key: p.Key, Value: p.Value,
+		RunID: p.RunID, Now: time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatalf("commit %s.%s %s=%s: %v", p.Layer, p.Table, p.Key, p.Value, err)
+	}
+	part, err := lake.ReadCommitted(ctx, l, p.Layer, p.Table, p.Key, p.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return part
+}
+
+// Stage writes rows as Commit does under _staging/<run>/, with the staged
+// manifest, and commits nothing (a build whose gate has not passed, or failed).
+func Stage(t testing.TB, l lake.Lake, p Partition, schema []lake.Field, rows string) *lake.Partition {
+	t.Helper()
+	ctx := context.Background()
+	if p.RunID == "" {
+		p.RunID = RunID
+	}
 	tab := Parse(t, rows)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -142,11 +162,7 @@ func Commit(t testing.TB, l lake.Lake, p Partition, schema []lake.Field, rows st
 	if _, err := lake.WriteBytes(ctx, l, path.Join(dir, lake.ManifestFile), lake.EncodeJSON(&m), lake.Precondition{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lake.Commit(ctx, l, lake.CommitRequest{Layer: p.Layer, Table: p.Table, Key: p.Key, Value: p.Value,
-		RunID: p.RunID, Now: time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)}); err != nil {
-		t.Fatalf("commit %s.%s %s=%s: %v", p.Layer, p.Table, p.Key, p.Value, err)
-	}
-	part, err := lake.ReadCommitted(ctx, l, p.Layer, p.Table, p.Key, p.Value)
+	part, err := lake.ReadStaged(ctx, l, p.RunID, p.Layer, p.Table, p.Key, p.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +173,15 @@ func Commit(t testing.TB, l lake.Lake, p Partition, schema []lake.Field, rows st
 // silver writes: the spec's columns plus the partition key as DATE.
 func Silver(t testing.TB, l lake.Lake, sp *spec.Spec, table, value, rows string) *lake.Partition {
 	t.Helper()
+	st, _ := sp.SilverTable(table)
+	schema := SilverSchema(t, sp, table)
+	return Commit(t, l, Partition{Layer: lake.Silver, Table: table, Key: st.Key(), Value: value}, schema, rows)
+}
+
+// SilverSchema is the schema of a base-silver table's files: the spec's columns
+// plus the partition key as DATE.
+func SilverSchema(t testing.TB, sp *spec.Spec, table string) []lake.Field {
+	t.Helper()
 	st, ok := sp.SilverTable(table)
 	if !ok {
 		t.Fatalf("silver table %q is not in the spec", table)
@@ -165,7 +190,21 @@ func Silver(t testing.TB, l lake.Lake, sp *spec.Spec, table, value, rows string)
 	if _, ok := st.Column(st.Key()); !ok {
 		schema = append(schema, lake.Field{Name: st.Key(), Type: "DATE"})
 	}
-	return Commit(t, l, Partition{Layer: lake.Silver, Table: table, Key: st.Key(), Value: value}, schema, rows)
+	return schema
+}
+
+// QuarantineSchema is the schema of a table's quarantine files: the raw bronze
+// columns and the reject columns, no partition column.
+func QuarantineSchema(t testing.TB, sp *spec.Spec, table string) []lake.Field {
+	t.Helper()
+	st, ok := sp.SilverTable(table)
+	if !ok {
+		t.Fatalf("silver table %q is not in the spec", table)
+	}
+	b, _ := sp.BronzeTable(st.Source)
+	return append(fields(b.Columns),
+		lake.Field{Name: "_reject_reason", Type: "VARCHAR"}, lake.Field{Name: "_run_id", Type: "VARCHAR"},
+		lake.Field{Name: "_source_file", Type: "VARCHAR"}, lake.Field{Name: "_source_row", Type: "BIGINT"})
 }
 
 // Quarantine commits rows as partition value of a table's quarantine, with the
@@ -173,14 +212,8 @@ func Silver(t testing.TB, l lake.Lake, sp *spec.Spec, table, value, rows string)
 // partition column.
 func Quarantine(t testing.TB, l lake.Lake, sp *spec.Spec, table, value, rows string) *lake.Partition {
 	t.Helper()
-	st, ok := sp.SilverTable(table)
-	if !ok {
-		t.Fatalf("silver table %q is not in the spec", table)
-	}
-	b, _ := sp.BronzeTable(st.Source)
-	schema := append(fields(b.Columns),
-		lake.Field{Name: "_reject_reason", Type: "VARCHAR"}, lake.Field{Name: "_run_id", Type: "VARCHAR"},
-		lake.Field{Name: "_source_file", Type: "VARCHAR"}, lake.Field{Name: "_source_row", Type: "BIGINT"})
+	schema := QuarantineSchema(t, sp, table)
+	st, _ := sp.SilverTable(table)
 	return Commit(t, l, Partition{Layer: lake.Quarantine, Table: table, Key: st.Key(), Value: value}, schema, rows)
 }
 
