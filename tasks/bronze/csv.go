@@ -53,36 +53,52 @@ func (d dialect) options() string {
 // import always did, with DuckDB's sniffer. When the sniffer fails or finds no
 // delimiter at all (one column, though the table has several: what a few ragged
 // rows do to it), the delimiter is the most frequent candidate on the first line,
-// so the pre-scan names the bad lines instead of a later "lacks columns".
+// so the pre-scan names the bad lines instead of a later "lacks columns". Lines
+// the sniffer would skip are skipped only if the header after them names every
+// bronze column: ragged rows also make it skip to the first of them.
 // A quote the sniffer did not see in its sample is still '"' (RFC 4180).
-func sniffDialect(ctx context.Context, s *duck.Session, in input, ncols int) (dialect, error) {
+func sniffDialect(ctx context.Context, s *duck.Session, in input, cols []spec.Column) (dialect, error) {
 	d := dialect{delim: ',', quote: '"', escape: '"', header: true, encoding: "utf-8"}
-	var delim, quote, escape string
-	var skip, cols int64
-	err := s.Conn.QueryRowContext(ctx, "SELECT Delimiter, Quote, Escape, SkipRows, len(Columns) FROM sniff_csv("+duck.Str(in.abs)+")").
-		Scan(&delim, &quote, &escape, &skip, &cols)
+	var delim, quote, escape, names string
+	var skip, n int64
+	err := s.Conn.QueryRowContext(ctx, "SELECT Delimiter, Quote, Escape, SkipRows, len(Columns), "+
+		"array_to_string(list_transform(Columns, c -> lower(trim(c.name))), chr(1)) FROM sniff_csv("+duck.Str(in.abs)+")").
+		Scan(&delim, &quote, &escape, &skip, &n, &names)
 	if ctx.Err() != nil {
 		return d, ctx.Err()
 	}
-	if err != nil || len(delim) != 1 || (cols == 1 && ncols > 1) {
+	if err != nil || len(delim) != 1 || (n == 1 && len(cols) > 1) {
 		first, ferr := firstCSVLine(in)
 		if ferr != nil {
 			return d, ferr
 		}
 		best := 0
 		for _, c := range []byte{',', ';', '\t', '|'} {
-			if n := bytes.Count(first, []byte{c}); n > best {
-				d.delim, best = c, n
+			if k := bytes.Count(first, []byte{c}); k > best {
+				d.delim, best = c, k
 			}
 		}
 		return d, nil
 	}
-	d.delim, d.skip = delim[0], int(skip)
+	d.delim = delim[0]
 	if len(quote) == 1 {
 		d.quote, d.escape = quote[0], quote[0]
 	}
 	if len(escape) == 1 {
 		d.escape = escape[0]
+	}
+	if skip > 0 {
+		found := map[string]bool{}
+		for _, name := range strings.Split(names, "\x01") {
+			found[name] = true
+		}
+		all := true
+		for _, c := range cols {
+			all = all && found[strings.ToLower(c.Name)]
+		}
+		if all {
+			d.skip = int(skip)
+		}
 	}
 	return d, nil
 }
@@ -244,6 +260,11 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 				line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
 			}
 			if ln > d.skip {
+				if ln == d.skip+1 && lineEndsWithCR(line) {
+					// The whole file would be one line, and DuckDB would guess otherwise.
+					sc.problem(ln, "line ends are a lone CR (classic Mac OS): convert them to LF or CRLF")
+					return sc, sc.err()
+				}
 				sc.line(ln, line)
 			}
 		}
@@ -256,6 +277,14 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 	}
 	sc.end(ln)
 	return sc, sc.err()
+}
+
+// lineEndsWithCR reports whether a line read up to LF holds a CR before its end:
+// a file whose lines end in CR alone.
+func lineEndsWithCR(line []byte) bool {
+	body := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+	i := bytes.IndexByte(body, '\r')
+	return i >= 0 && i < len(body)-1
 }
 
 func (sc *csvScan) err() error {

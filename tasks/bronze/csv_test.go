@@ -1,6 +1,8 @@
 package bronze
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -146,6 +148,24 @@ func TestImportRefusesMalformedCSV(t *testing.T) {
 			lines: []string{":1: no header row: the file is empty"},
 		},
 		{
+			name:  "lone CR line ends",
+			yaml:  notesWith(""),
+			file:  func(t *testing.T) string { return writeFile(t, "notes.csv", "id,note\r1,a\r2,b\r") },
+			lines: []string{":1: line ends are a lone CR (classic Mac OS): convert them to LF or CRLF"},
+		},
+		{
+			name: "gzip-compressed, ragged",
+			yaml: notesWith(""),
+			file: func(t *testing.T) string {
+				var b bytes.Buffer
+				z := gzip.NewWriter(&b)
+				z.Write([]byte("id,note\n1,a\n2,b,c\n"))
+				z.Close()
+				return writeBytes(t, "notes.csv.gz", b.Bytes())
+			},
+			lines: []string{":3: 3 fields, the header has 2"},
+		},
+		{
 			name: "UTF-16 big-endian",
 			yaml: notesWith("      csv: {encoding: utf-16}\n"),
 			file: func(t *testing.T) string {
@@ -225,6 +245,7 @@ func TestImportCSVDialects(t *testing.T) {
 		{"quote", `{quote: "'"}`, []byte("id,note\n1,'café, \"au lait\"'\n2,\n")},
 		{"escape", `{escape: "\\"}`, []byte("id,note\n1,\"café, \\\"au lait\\\"\"\n2,\n")},
 		{"header false: columns by position", `{header: false}`, []byte("1,\"café, \"\"au lait\"\"\"\n2,\n")},
+		{"preamble lines detected", "", []byte("exported by shop-admin\nrows: 2\nid,note\n1,\"café, \"\"au lait\"\"\"\n2,\n")},
 		{"skip_rows", `{skip_rows: 2}`, []byte("exported by shop-admin\nrows: 2\nid,note\n1,\"café, \"\"au lait\"\"\"\n2,\n")},
 		{"latin-1", `{encoding: latin-1}`, []byte("id,note\n1,\"caf\xe9, \"\"au lait\"\"\"\n2,\n")},
 		{"utf-16 with a BOM", `{encoding: utf-16}`, append([]byte{0xFF, 0xFE}, utf16LE("id,note\r\n1,\"café, \"\"au lait\"\"\"\r\n2,\r\n")...)},

@@ -345,7 +345,7 @@ func (im *importer) csvReader(ctx context.Context, s *duck.Session, in input) (s
 		d = specDialect(t.CSV)
 	} else {
 		var err error
-		if d, err = sniffDialect(ctx, s, in, len(t.Columns)); err != nil {
+		if d, err = sniffDialect(ctx, s, in, t.Columns); err != nil {
 			return "", err
 		}
 	}
