@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 //
 //	status N cmd args...   run cmd and require exit code N (stdout/stderr kept)
 //	$DATASETS              the vendored data sets (specs/jaffle_shop/seeds as jaffle_shop)
+//	                       and bronze import's fixtures (tasks/bronze/testdata as bronze)
 //	jsonlog stdout|stderr [-when KEY] FIELD...
 //	                       every non-empty line of the last command's stream is a
 //	                       JSON object; those holding KEY (all, without -when) have
@@ -54,6 +55,11 @@ func TestScripts(t *testing.T) {
 		t.Fatalf("jaffle_shop seeds not found at %s", seeds)
 	}
 	if err := os.Symlink(seeds, filepath.Join(datasets, "jaffle_shop")); err != nil {
+		t.Fatal(err)
+	}
+	// Bronze import's fixtures: nycflights13- and Northwind-shaped CSVs (their README).
+	fixtures, _ := filepath.Abs("../tasks/bronze/testdata")
+	if err := os.Symlink(fixtures, filepath.Join(datasets, "bronze")); err != nil {
 		t.Fatal(err)
 	}
 	specsDir, _ := filepath.Abs("../specs")

@@ -43,12 +43,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = fail.BadUsage
 	}
 	var specErrs spec.Errors
+	// A failure about lines of an input file (a malformed CSV) lists them as
+	// "file:line: cause" before its one summary line.
+	var fileLines interface{ Lines() []string }
 	switch {
 	case errors.As(err, &specErrs):
 		for _, e := range specErrs {
 			fmt.Fprintln(stderr, e.Error())
 		}
 		fmt.Fprintf(stderr, "worker: the spec has %d error(s)\n", len(specErrs))
+	case errors.As(err, &fileLines):
+		for _, l := range fileLines.Lines() {
+			fmt.Fprintln(stderr, l)
+		}
+		fmt.Fprintf(stderr, "worker: %s\n", oneLine(err.Error()))
 	default:
 		fmt.Fprintf(stderr, "worker: %s\n", oneLine(err.Error()))
 	}

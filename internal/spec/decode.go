@@ -20,6 +20,9 @@ type Pos struct {
 type positions struct {
 	val map[string]Pos // the value's node
 	key map[string]Pos // the mapping key that introduced the value
+	// null marks values the YAML gave as null (~, null, NULL), which decode as
+	// zero values, so a list of strings can tell [NULL] from [""].
+	null map[string]bool
 }
 
 // Pos returns the YAML position of the value at path (see positions), or of its
@@ -103,7 +106,7 @@ const maxNodes = 1 << 20
 func newDecoder(file string) *decoder {
 	return &decoder{
 		file:   file,
-		pos:    positions{val: map[string]Pos{}, key: map[string]Pos{}},
+		pos:    positions{val: map[string]Pos{}, key: map[string]Pos{}, null: map[string]bool{}},
 		active: map[*yaml.Node]bool{},
 		budget: maxNodes,
 	}
@@ -201,6 +204,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	d.pos.val[path] = Pos{n.Line, n.Column}
 	if isNull(n) && v.Kind() != reflect.Struct {
+		d.pos.null[path] = true
 		v.Set(reflect.Zero(v.Type())) // absent: nil pointer, nil slice, zero value
 		return
 	}

@@ -145,6 +145,14 @@ func (s *Spec) applyDefaults() {
 	if s.Bronze.PartitionKey == "" {
 		s.Bronze.PartitionKey = DefaultBronzePartitionKey
 	}
+	if s.Bronze.NullValues == nil {
+		s.Bronze.NullValues = DefaultNullValues
+	}
+	for i := range s.Bronze.Tables {
+		if s.Bronze.Tables[i].NullValues == nil {
+			s.Bronze.Tables[i].NullValues = s.Bronze.NullValues
+		}
+	}
 	for i := range s.BaseSilver.Tables {
 		if s.BaseSilver.Tables[i].PartitionKey == "" {
 			s.BaseSilver.Tables[i].PartitionKey = DefaultPartitionKey

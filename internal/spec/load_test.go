@@ -246,6 +246,41 @@ func TestLoadErrors(t *testing.T) {
 			[][2]string{{"        - {name: customer_id, type: VARCHAR}\n    - name: orders", "        - {name: customer_id, type: VARCHAR, check: \"x\"}\n    - name: orders"}}, nil,
 			[]string{`6:46: bronze table "customers": column "customer_id": check has no effect in bronze; put it on the base_silver column`}},
 
+		// Null tokens and CSV dialects of bronze tables.
+		{"null_values mistakes",
+			[][2]string{{"    - name: orders\n      columns:", "    - name: orders\n      null_values: [NA, NULL, \" NA\", NA]\n      columns:"}}, nil,
+			[]string{
+				`8:25: bronze table "orders": null_values[1] is a YAML null (unquoted NULL, null or ~): quote it, e.g. "NULL", or write "" for the empty value`,
+				`8:31: bronze table "orders": null value " NA" has leading or trailing spaces: values are trimmed before they are compared, so it would never match; write "NA"`,
+				`8:38: bronze table "orders": null value "NA" is listed twice`,
+			}},
+		{"bronze null_values with a YAML null",
+			[][2]string{{"bronze:\n", "bronze:\n  null_values: [~]\n"}}, nil,
+			[]string{`3:17: bronze: null_values[0] is a YAML null (unquoted NULL, null or ~): quote it, e.g. "NULL", or write "" for the empty value`}},
+		{"csv dialect mistakes",
+			[][2]string{{"    - name: orders\n      columns:", "    - name: orders\n      csv: {delimiter: \";;\", escape: \"\\n\", skip_rows: -1, encoding: UTF-8}\n      columns:"}}, nil,
+			[]string{
+				`8:24: bronze table "orders": csv.delimiter ";;" must be one ASCII character`,
+				`8:38: bronze table "orders": csv.escape "\n" must be one ASCII character, or "" for none`,
+				`8:55: bronze table "orders": csv.skip_rows must not be negative, got -1`,
+				`8:69: bronze table "orders": csv.encoding "UTF-8" is not one DuckDB reads (did you mean "utf-8"?): use utf-8, latin-1, utf-16`,
+			}},
+		{"csv quote equal to the delimiter",
+			[][2]string{{"    - name: orders\n      columns:", "    - name: orders\n      csv: {delimiter: \"|\", quote: \"|\", escape: \"\"}\n      columns:"}}, nil,
+			[]string{`8:36: bronze table "orders": csv.quote and csv.delimiter are both "|": they must differ`}},
+		{"csv empty delimiter and unknown key",
+			[][2]string{{"    - name: orders\n      columns:", "    - name: orders\n      csv: {delimiter: \"\", headr: false}\n      columns:"}}, nil,
+			[]string{
+				`8:24: bronze table "orders": csv.delimiter is empty: give one character, e.g. ",", ";", "|" or "\t"`,
+				`8:28: unknown field "headr" (did you mean "header"?)`,
+			}},
+		{"csv dialect and null tokens that are fine",
+			[][2]string{
+				{"bronze:\n", "bronze:\n  null_values: [\"\", NA, \"NULL\"]\n"},
+				{"    - name: orders\n      columns:", "    - name: orders\n      null_values: []\n      csv: {delimiter: \"\\t\", quote: \"\", escape: \"\", header: false, skip_rows: 2, encoding: latin-1}\n      columns:"},
+			}, nil,
+			nil},
+
 		// Base silver references.
 		{"source not a bronze table",
 			[][2]string{{"      source: orders", "      source: ordrs"}}, nil,
@@ -361,6 +396,36 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+func TestNullValuesDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		edits             [][2]string
+		customers, orders []string
+	}{
+		{"default", nil, []string{""}, []string{""}},
+		{"bronze list for every table", [][2]string{{"bronze:\n", "bronze:\n  null_values: [\"\", NA]\n"}}, []string{"", "NA"}, []string{"", "NA"}},
+		{"a table's list replaces it", [][2]string{
+			{"bronze:\n", "bronze:\n  null_values: [\"\", NA]\n"},
+			{"    - name: orders\n      columns:", "    - name: orders\n      null_values: []\n      columns:"},
+		}, []string{"", "NA"}, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Load(specFS(t, tc.edits, nil), "specs/t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := s.BronzeTable("customers")
+			o, _ := s.BronzeTable("orders")
+			if !reflect.DeepEqual(c.NullTokens(), tc.customers) || !reflect.DeepEqual(o.NullTokens(), tc.orders) {
+				t.Errorf("null tokens: customers %q, orders %q; want %q, %q", c.NullTokens(), o.NullTokens(), tc.customers, tc.orders)
+			}
+			if c.CSV != nil || c.CSV.Delim() != ',' || c.CSV.QuoteChar() != '"' || c.CSV.EscapeChar() != '"' || !c.CSV.HasHeader() || c.CSV.EncodingName() != "utf-8" {
+				t.Errorf("csv defaults: %+v", c.CSV)
 			}
 		})
 	}

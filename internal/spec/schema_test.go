@@ -24,7 +24,7 @@ func TestJSONSchema(t *testing.T) {
 		t.Errorf("root required = %v", s["required"])
 	}
 	defs := s["$defs"].(map[string]any)
-	for _, name := range []string{"Bronze", "BronzeTable", "Column", "SilverTable", "Dedup", "ForeignKey", "Thresholds", "Dim", "Transform", "Checks", "Gold", "Mart", "Deploy"} {
+	for _, name := range []string{"Bronze", "BronzeTable", "Column", "SilverTable", "Dedup", "ForeignKey", "Thresholds", "Dim", "Transform", "Checks", "Gold", "Mart", "Deploy", "CSV"} {
 		d, ok := defs[name].(map[string]any)
 		if !ok {
 			t.Errorf("no $defs/%s", name)

@@ -39,14 +39,95 @@ type Spec struct {
 // Bronze describes the raw, upstream-written layer.
 type Bronze struct {
 	// PartitionKey names the partition folder key (default ingest_dt).
-	PartitionKey string        `yaml:"partition_key"`
-	Tables       []BronzeTable `yaml:"tables"`
+	PartitionKey string `yaml:"partition_key"`
+	// NullValues are the raw text values that mean "missing" in every bronze table
+	// that names none of its own (default [""]; see BronzeTable.NullValues).
+	NullValues []string      `yaml:"null_values"`
+	Tables     []BronzeTable `yaml:"tables"`
 }
 
 // BronzeTable is one upstream table and the columns its files must carry.
 type BronzeTable struct {
 	Name    string   `yaml:"name" spec:"required"`
 	Columns []Column `yaml:"columns" spec:"required"`
+	// NullValues are the raw values that mean "missing", replacing bronze.null_values
+	// for this table; after Load it holds the table's effective list. A value matches
+	// when it equals a token after trimming, case-sensitively; [] means no token at
+	// all, not even "". Silver applies them to text bronze columns, bronze import to
+	// text it casts to a typed bronze column.
+	NullValues []string `yaml:"null_values"`
+	// CSV is the dialect of the table's CSV files; nil: detected per file.
+	CSV *CSV `yaml:"csv"`
+}
+
+// CSV is the dialect of a bronze table's CSV files. A key left out takes the
+// RFC 4180 default given on its method; nothing is sniffed once the block is given.
+type CSV struct {
+	Delimiter string `yaml:"delimiter"`
+	// Quote and Escape are one character, or "" for none.
+	Quote  *string `yaml:"quote"`
+	Escape *string `yaml:"escape"`
+	Header *bool   `yaml:"header"`
+	// SkipRows are lines skipped before the header (or the first row).
+	SkipRows int    `yaml:"skip_rows"`
+	Encoding string `yaml:"encoding"`
+}
+
+// CSVEncodings are the encodings DuckDB's CSV reader decodes without extensions.
+var CSVEncodings = []string{"utf-8", "latin-1", "utf-16"}
+
+// DefaultNullValues is bronze.null_values when the spec gives none: the empty string.
+var DefaultNullValues = []string{""}
+
+// Delim is the field delimiter (default ',').
+func (c *CSV) Delim() byte {
+	if c == nil || c.Delimiter == "" {
+		return ','
+	}
+	return c.Delimiter[0]
+}
+
+// QuoteChar is the quote character, 0 for none (default '"').
+func (c *CSV) QuoteChar() byte {
+	if c == nil || c.Quote == nil {
+		return '"'
+	}
+	if *c.Quote == "" {
+		return 0
+	}
+	return (*c.Quote)[0]
+}
+
+// EscapeChar is the character that escapes a quote inside a quoted field, 0 for
+// none (default: the quote character, so "" is a literal ").
+func (c *CSV) EscapeChar() byte {
+	if c == nil || c.Escape == nil {
+		return c.QuoteChar()
+	}
+	if *c.Escape == "" {
+		return 0
+	}
+	return (*c.Escape)[0]
+}
+
+// HasHeader reports whether the first row (after skip_rows) names the columns
+// (default true); without one, columns are the bronze columns by position.
+func (c *CSV) HasHeader() bool { return c == nil || c.Header == nil || *c.Header }
+
+// EncodingName is the file encoding (default utf-8).
+func (c *CSV) EncodingName() string {
+	if c == nil || c.Encoding == "" {
+		return "utf-8"
+	}
+	return c.Encoding
+}
+
+// NullTokens is the table's effective null_values (the default when unset).
+func (t *BronzeTable) NullTokens() []string {
+	if t.NullValues == nil {
+		return DefaultNullValues
+	}
+	return t.NullValues
 }
 
 // Column is a named, typed column. Types are DuckDB type names.

@@ -131,6 +131,7 @@ func (v *validator) validate() {
 func (v *validator) bronze() {
 	s := v.s
 	v.ident("bronze.partition_key", "partition_key", s.Bronze.PartitionKey)
+	v.nullValues("bronze.null_values", "bronze", s.Bronze.NullValues)
 	var paths, names []string
 	for i := range s.Bronze.Tables {
 		t := &s.Bronze.Tables[i]
@@ -142,8 +143,74 @@ func (v *validator) bronze() {
 			v.errorf(joinPath(p, "columns"), "%s has no columns: list the columns its files carry", what)
 		}
 		v.columns(p, what, t.Columns, false)
+		v.nullValues(joinPath(p, "null_values"), what, t.NullValues)
+		if t.CSV != nil {
+			v.csv(joinPath(p, "csv"), what, t.CSV)
+		}
 	}
 	v.unique("bronze table", paths, names)
+}
+
+// nullValues checks a null_values list: each token is compared with a trimmed
+// value, so a token with outer spaces could never match; an unquoted YAML null
+// (NULL, null, ~) would silently become "".
+func (v *validator) nullValues(path, what string, tokens []string) {
+	seen := map[string]bool{}
+	for i, tok := range tokens {
+		p := indexPath(path, i)
+		switch {
+		case v.s.pos.null[p]:
+			v.errorf(p, "%s: null_values[%d] is a YAML null (unquoted NULL, null or ~): quote it, e.g. \"NULL\", or write \"\" for the empty value", what, i)
+		case strings.TrimSpace(tok) != tok:
+			v.errorf(p, "%s: null value %q has leading or trailing spaces: values are trimmed before they are compared, so it would never match; write %q", what, tok, strings.TrimSpace(tok))
+		case seen[tok]:
+			v.errorf(p, "%s: null value %q is listed twice", what, tok)
+		}
+		seen[tok] = true
+	}
+}
+
+// csv checks a bronze table's CSV dialect: characters the reader can use, a
+// non-negative skip_rows and an encoding DuckDB's CSV reader knows.
+func (v *validator) csv(path, what string, c *CSV) {
+	char := func(key, val string, none bool) bool {
+		p := joinPath(path, key)
+		if !v.present(p) {
+			return false
+		}
+		if val == "" {
+			if !none {
+				v.errorf(p, "%s: csv.%s is empty: give one character, e.g. \",\", \";\", \"|\" or \"\\t\"", what, key)
+			}
+			return false
+		}
+		if len(val) != 1 || val[0] > 0x7e || (val[0] < 0x20 && val[0] != '\t') {
+			v.errorf(p, "%s: csv.%s %q must be one ASCII character%s", what, key, val, map[bool]string{true: ", or \"\" for none", false: ""}[none])
+			return false
+		}
+		return true
+	}
+	d := char("delimiter", c.Delimiter, false)
+	var q, e bool
+	if c.Quote != nil {
+		q = char("quote", *c.Quote, true)
+	}
+	if c.Escape != nil {
+		e = char("escape", *c.Escape, true)
+	}
+	if (d || q) && c.QuoteChar() != 0 && c.Delim() == c.QuoteChar() {
+		v.errorf(joinPath(path, "quote"), "%s: csv.quote and csv.delimiter are both %q: they must differ", what, string(c.Delim()))
+	}
+	if (d || e) && c.EscapeChar() != 0 && c.Delim() == c.EscapeChar() {
+		v.errorf(joinPath(path, "escape"), "%s: csv.escape and csv.delimiter are both %q: they must differ", what, string(c.Delim()))
+	}
+	if c.SkipRows < 0 {
+		v.errorf(joinPath(path, "skip_rows"), "%s: csv.skip_rows must not be negative, got %d", what, c.SkipRows)
+	}
+	if v.present(joinPath(path, "encoding")) && !contains(CSVEncodings, c.Encoding) {
+		v.errorf(joinPath(path, "encoding"), "%s: csv.encoding %q is not one DuckDB reads%s: use %s", what, c.Encoding,
+			didYouMean(c.Encoding, CSVEncodings), strings.Join(CSVEncodings, ", "))
+	}
 }
 
 // columns checks the columns of a bronze or silver table.

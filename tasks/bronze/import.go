@@ -312,7 +312,7 @@ func (im *importer) reader(ctx context.Context, s *duck.Session, in input) (stri
 	p := duck.Str(in.abs)
 	switch in.format {
 	case formatCSV:
-		return "read_csv(" + p + ", header = true, all_varchar = true, hive_partitioning = false)", nil
+		return im.csvReader(ctx, s, in)
 	case formatParquet:
 		return "read_parquet(" + p + ", hive_partitioning = false)", nil
 	}
@@ -335,6 +335,32 @@ func (im *importer) reader(ctx context.Context, s *duck.Session, in input) (stri
 	return "read_json(" + p + opts + ", columns = {" + strings.Join(defs, ", ") + "})", nil
 }
 
+// csvReader fixes a CSV input's dialect (the table's csv block, else detected),
+// pre-scans the file with it, and reads it with exactly that dialect and the
+// column names the scan found, every value as text.
+func (im *importer) csvReader(ctx context.Context, s *duck.Session, in input) (string, error) {
+	t := im.tg.table
+	var d dialect
+	if t.CSV != nil {
+		d = specDialect(t.CSV)
+	} else {
+		var err error
+		if d, err = sniffDialect(ctx, s, in, t.Columns); err != nil {
+			return "", err
+		}
+	}
+	sc, err := scanCSV(in, d, len(t.Columns))
+	if err != nil {
+		return "", err
+	}
+	names := sc.columnNames(t.Columns)
+	defs := make([]string, len(names))
+	for i, n := range names {
+		defs[i] = duck.Str(n) + ": 'VARCHAR'"
+	}
+	return "read_csv(" + duck.Str(in.abs) + ", " + d.options() + ", columns = {" + strings.Join(defs, ", ") + "}, hive_partitioning = false)", nil
+}
+
 // convert writes one input as Parquet with the spec's columns (cast to the spec's
 // types, in the spec's order) followed by any extra columns, and returns its rows.
 func (im *importer) convert(ctx context.Context, s *duck.Session, in input, types []string, out string) (int64, error) {
@@ -347,6 +373,9 @@ func (im *importer) convert(ctx context.Context, s *duck.Session, in input, type
 	}
 	from, err := im.reader(ctx, s, in)
 	if err != nil {
+		if fail.Code(err) != fail.Internal {
+			return 0, err // already says which file and line, e.g. a malformed CSV
+		}
 		return 0, readErr(err)
 	}
 	cols, err := describe(ctx, s, from)
@@ -387,6 +416,12 @@ func (im *importer) convert(ctx context.Context, s *duck.Session, in input, type
 	for i, c := range t.Columns {
 		expr := duck.Ident(src[i].Name)
 		if src[i].Type != types[i] {
+			if src[i].Type == "VARCHAR" {
+				// Text cast to a typed bronze column: the table's null tokens are
+				// missing values, not values that fail to convert. Text columns
+				// keep the raw token; silver turns it into NULL.
+				expr = nullTokens(expr, t.NullTokens())
+			}
 			checks = append(checks,
 				fmt.Sprintf("count(*) FILTER (WHERE %s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL)", expr, expr, types[i]),
 				fmt.Sprintf("any_value(CAST(%s AS VARCHAR)) FILTER (WHERE %s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL)", expr, expr, expr, types[i]))
@@ -436,4 +471,16 @@ func (im *importer) convert(ctx context.Context, s *duck.Session, in input, type
 		return 0, fmt.Errorf("convert %s: %w", in.name, err)
 	}
 	return n, nil
+}
+
+// nullTokens is expr with the values that equal a token after trimming as NULL.
+func nullTokens(expr string, tokens []string) string {
+	if len(tokens) == 0 {
+		return expr
+	}
+	lits := make([]string, len(tokens))
+	for i, t := range tokens {
+		lits[i] = duck.Str(t)
+	}
+	return fmt.Sprintf("(CASE WHEN trim(%s) IN (%s) THEN NULL ELSE %s END)", expr, strings.Join(lits, ", "), expr)
 }

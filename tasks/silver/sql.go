@@ -40,14 +40,18 @@ type plan struct {
 // bronze again by position (quarantineSelect), which is cheaper than carrying every
 // raw column of every row through the build.
 func (p plan) classify(files []sourceFile, fkTables []string) string {
-	// cleaned: bronze names carry cleaned values (VARCHAR trimmed, '' -> NULL), so
-	// exprs and casts see clean input.
+	// cleaned: bronze names carry cleaned values (text trimmed, the table's null
+	// tokens -> NULL), so exprs, casts and rules see clean input and a token is
+	// never a cast failure.
 	cleaned := []string{colOrd}
 	for _, c := range p.bronze.Columns {
 		id := duck.Ident(c.Name)
 		if isText(c.Type) {
-			cleaned = append(cleaned, fmt.Sprintf("NULLIF(trim(%s), '') AS %s", id, id))
+			cleaned = append(cleaned, cleanText(id, p.bronze.NullTokens())+" AS "+id)
 		} else {
+			// A typed bronze column (from typed Parquet, or cast by bronze import,
+			// which applied the tokens already) holds values, not raw text: a token
+			// such as "0" must not erase a real 0, so tokens do not apply.
 			cleaned = append(cleaned, id)
 		}
 	}
@@ -83,6 +87,22 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON t.%s = fk%d.%s", fkTables[i], i, duck.Ident(fk.Column), i, fkKey)
 	}
 	return q.String()
+}
+
+// cleanText trims a text column and turns the null tokens into NULL, with one
+// comparison per row (NULLIF, or one IN list), never a pattern match.
+func cleanText(id string, tokens []string) string {
+	switch len(tokens) {
+	case 0:
+		return "trim(" + id + ")"
+	case 1:
+		return fmt.Sprintf("NULLIF(trim(%s), %s)", id, duck.Str(tokens[0]))
+	}
+	lits := make([]string, len(tokens))
+	for i, t := range tokens {
+		lits[i] = duck.Str(t)
+	}
+	return fmt.Sprintf("CASE WHEN trim(%s) IN (%s) THEN NULL ELSE trim(%s) END", id, strings.Join(lits, ", "), id)
 }
 
 // scan reads the bronze files with each row's origin: file name and row number.
