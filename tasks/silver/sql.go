@@ -36,9 +36,10 @@ type plan struct {
 // classify creates the temp table "classified": one row per bronze row with its
 // origin (file, row number), the typed silver columns and the first row-rule or FK
 // reason (NULL if the row passes). fkTables[i] is the temp table of parent keys for
-// foreign key i ("" for a warn key: its orphans pass, the gate counts them). Raw values are not kept here: the few rejected rows get them from
-// bronze again by position (quarantineSelect), which is cheaper than carrying every
-// raw column of every row through the build.
+// foreign key i ("" for a warn key: its orphans pass, the gate counts them). Raw
+// values are not kept here: the few rejected rows get them from bronze again by
+// position (quarantineSelect), which is cheaper than carrying every raw column of
+// every row through the build.
 func (p plan) classify(files []sourceFile, fkTables []string) string {
 	// cleaned: bronze names carry cleaned values (VARCHAR trimmed, '' -> NULL), so
 	// exprs and casts see clean input.
