@@ -151,7 +151,7 @@ func TestEndToEndWithFaults(t *testing.T) {
 		}
 	}
 	t.Logf("quarantine reasons: %v", reasons)
-	for _, kind := range []string{"pk_null", "cast_failed:", "not_null:", "accepted_values:", "check:", "fk_orphan:", "pk_duplicate"} {
+	for _, kind := range []string{"pk_null", "cast_failed:", "not_null:", "accepted_values:", "check:", "fk_orphan:", "pk_duplicate", "deduplicated"} {
 		found := false
 		for r := range reasons {
 			if r == kind || (strings.HasSuffix(kind, ":") && strings.HasPrefix(r, kind) && len(r) > len(kind)) {

@@ -56,7 +56,31 @@ type Record struct {
 	Report string `json:"report,omitempty"`
 	// Reasons counts quarantined rows by reason code (silver builds).
 	Reasons map[string]int64 `json:"reasons,omitempty"`
+	// Orphans are, per foreign key that quarantines its orphans, the rows it sent
+	// to quarantine and the parent keys they miss most (silver builds).
+	Orphans []Orphans `json:"fk_orphans,omitempty"`
 }
+
+// Orphans are the rows of one foreign key whose parent key is missing.
+type Orphans struct {
+	// ForeignKey names the key by its columns, joined by "," ("carrier,tailnum").
+	ForeignKey string `json:"foreign_key"`
+	References string `json:"references"`
+	// Rows counts the orphan rows; Keys the distinct missing parent keys.
+	Rows int64 `json:"rows"`
+	Keys int64 `json:"keys"`
+	// TopMissing are the most frequent missing keys, most rows first.
+	TopMissing []KeyCount `json:"top_missing,omitempty"`
+}
+
+// KeyCount is a key (values joined by "|") and how many rows carry it.
+type KeyCount struct {
+	Key  string `json:"key"`
+	Rows int64  `json:"rows"`
+}
+
+// String is "key (rows)".
+func (k KeyCount) String() string { return fmt.Sprintf("%s (%d)", k.Key, k.Rows) }
 
 // Check is one check of a validation report.
 type Check struct {
@@ -66,6 +90,8 @@ type Check struct {
 	Threshold  any      `json:"threshold"`
 	Message    string   `json:"message"`
 	SampleKeys []string `json:"sample_keys,omitempty"`
+	// TopMissing are a foreign key check's most frequent missing parent keys.
+	TopMissing []KeyCount `json:"top_missing,omitempty"`
 }
 
 // Report is a gate's validation report.

@@ -151,6 +151,8 @@ type field struct {
 	name     string
 	index    int
 	required bool
+	// unsupported is the advice given when a string field gets a list or a mapping.
+	unsupported string
 }
 
 // structFields lists the decodable fields of struct type t in declaration order.
@@ -168,7 +170,8 @@ func structFields(t reflect.Type) []field {
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		fs = append(fs, field{name: name, index: i, required: hasTagOption(f.Tag.Get("spec"), "required")})
+		fs = append(fs, field{name: name, index: i, required: hasTagOption(f.Tag.Get("spec"), "required"),
+			unsupported: f.Tag.Get("unsupported")})
 	}
 	return fs
 }
@@ -230,6 +233,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Map:
 		d.decodeMap(n, v, path)
 	case reflect.String:
+		if n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode {
+			// Say what is not supported rather than only what was expected.
+			d.errorf(n, "%s: %s is unsupported here: expected a string", lastSegment(path), describe(n))
+			return
+		}
 		if n.Kind != yaml.ScalarNode {
 			d.kindError(n, path, "a string")
 			return
@@ -357,6 +365,11 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[k.Value] = k
 		p := joinPath(path, f.name)
 		d.pos.key[p] = Pos{k.Line, k.Column}
+		if val := resolve(e.val); f.unsupported != "" && (val.Kind == yaml.SequenceNode || val.Kind == yaml.MappingNode) {
+			d.pos.val[p] = Pos{val.Line, val.Column}
+			d.errorf(val, "%s: %s is unsupported here: %s", f.name, describe(val), f.unsupported)
+			continue
+		}
 		d.decode(e.val, v.Field(f.index), p)
 		if val := resolve(e.val); f.required && (isNull(val) || (val.Kind == yaml.ScalarNode && strings.TrimSpace(val.Value) == "")) {
 			d.errorf(val, "%s must not be empty", f.name)

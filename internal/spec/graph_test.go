@@ -215,7 +215,7 @@ func TestGraphCycleInSpec(t *testing.T) {
 	// A foreign-key cycle in YAML: reported once, where the first edge of it is written.
 	fsys := specFS(t, [][2]string{{
 		"        - {name: customer_id, type: VARCHAR, not_null: true}",
-		"        - {name: customer_id, type: VARCHAR, not_null: true}\n      foreign_keys: [{column: customer_id, references: orders.customer_id}]",
+		"        - {name: customer_id, type: VARCHAR, not_null: true}\n      foreign_keys: [{column: customer_id, references: orders.order_id}]",
 	}}, nil)
 	_, err := Load(fsys, "specs/t")
 	want := []string{file + `:20:56: task graph has a cycle: publish.silver.customers -> silver.build.orders -> silver.validate.orders -> publish.silver.orders -> silver.build.customers -> silver.validate.customers -> publish.silver.customers: break it by removing one of these dependencies`}

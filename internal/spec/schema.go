@@ -56,8 +56,10 @@ var schemaDocs = map[string]string{
 	"SilverTable.thresholds":         "Limits the silver gate enforces.",
 	"SilverTable.description":        "Free text.",
 	"Dedup.order_by":                 "Terms \"column [asc|desc]\"; the first row by this order stays.",
-	"ForeignKey.column":              "The column of this table.",
-	"ForeignKey.references":          "\"table.column\" of another base-silver table.",
+	"ForeignKey.column":              "The column of this table (one-column key; use columns for a composite key).",
+	"ForeignKey.columns":             "The columns of a composite key, in the order of the referenced columns.",
+	"ForeignKey.references":          "\"table.column\", or \"table.(x, y)\" for a composite key: another base-silver table's primary key.",
+	"ForeignKey.on_orphan":           "What a row whose key is missing from the parent gets: quarantine (default, reason fk_orphan:<columns>) or warn (the row stays in silver; the gate counts and reports it as a warning).",
 	"Thresholds.max_quarantine_rate": "Largest accepted rows_quarantined / rows_in, between 0 and 1.",
 	"Thresholds.max_row_loss":        "Largest accepted 1 - rows_out / rows_in, between 0 and 1.",
 	"Dim.name":                       "Dim name (an identifier); SQL reads it as dims.<name> or dims.<name>_history.",
@@ -131,8 +133,12 @@ func schemaExtra() map[string]map[string]any {
 		"SilverTable.columns[]":          {"minItems": 1},
 		"Dedup.order_by":                 {"pattern": `^\s*` + identBody + `(\s+(` + ci("asc") + `|` + ci("desc") + `))?\s*$`},
 		"Dedup.order_by[]":               {"minItems": 1},
+		"ForeignKey":                     {"oneOf": []any{map[string]any{"required": []string{"column"}}, map[string]any{"required": []string{"columns"}}}},
 		"ForeignKey.column":              ident,
-		"ForeignKey.references":          {"pattern": `^` + identBody + `\.` + identBody + `$`},
+		"ForeignKey.columns":             ident,
+		"ForeignKey.columns[]":           {"minItems": 1},
+		"ForeignKey.references":          {"pattern": `^` + identBody + `\.(` + identBody + `|\(\s*` + identBody + `(\s*,\s*` + identBody + `)*\s*\))$`},
+		"ForeignKey.on_orphan":           {"enum": []string{OnOrphanQuarantine, OnOrphanWarn}, "default": OnOrphanQuarantine},
 		"Thresholds.max_quarantine_rate": {"minimum": 0, "maximum": 1},
 		"Thresholds.max_row_loss":        {"minimum": 0, "maximum": 1},
 		"Dim.name":                       ident,
@@ -219,6 +225,9 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		}
 	}
 	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	for k, v := range g.extra[t.Name()] {
+		o[k] = v
+	}
 	if len(required) > 0 {
 		o["required"] = required
 	}

@@ -48,6 +48,16 @@ func TestJSONSchema(t *testing.T) {
 			t.Errorf("type pattern on %q = %v", typ, !want)
 		}
 	}
+	fk := defs["ForeignKey"].(map[string]any)
+	refRE := regexp.MustCompile(fk["properties"].(map[string]any)["references"].(map[string]any)["pattern"].(string))
+	for ref, want := range map[string]bool{"customers.customer_id": true, "planes.(carrier, tailnum)": true, "p.(a)": true, "p.(a, b": false, "p": false, "p.a.b": false} {
+		if refRE.MatchString(ref) != want {
+			t.Errorf("references pattern on %q = %v", ref, !want)
+		}
+	}
+	if _, ok := fk["oneOf"]; !ok {
+		t.Errorf("ForeignKey accepts neither column nor columns as its key: %v", fk)
+	}
 	sched := defs["Deploy"].(map[string]any)["properties"].(map[string]any)["schedules"].(map[string]any)
 	if !reflect.DeepEqual(sched["propertyNames"], map[string]any{"enum": []any{"bronze", "silver", "dims", "enriched", "gold"}}) {
 		t.Errorf("schedules = %v", sched)

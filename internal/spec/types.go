@@ -165,11 +165,25 @@ type Dedup struct {
 	OrderBy []string `yaml:"order_by" spec:"required"`
 }
 
-// ForeignKey says Column must exist in References ("table.column", a base-silver table).
+// ForeignKey says Column (or the Columns of a composite key) must exist in
+// References: "table.column", or "table.(x, y)" for a composite key, naming a
+// base-silver table and its primary key.
 type ForeignKey struct {
-	Column     string `yaml:"column" spec:"required"`
-	References string `yaml:"references" spec:"required"`
+	Column     string   `yaml:"column" unsupported:"for a composite key write columns: [a, b] and references: table.(x, y)"`
+	Columns    []string `yaml:"columns"`
+	References string   `yaml:"references" spec:"required" unsupported:"for a composite key write references: table.(x, y)"`
+	// OnOrphan is what a row whose key is missing from the parent gets:
+	// OnOrphanQuarantine (the default) or OnOrphanWarn.
+	OnOrphan string `yaml:"on_orphan"`
 }
+
+// What a foreign key does with an orphan row (on_orphan).
+const (
+	// OnOrphanQuarantine sends the row to quarantine as fk_orphan:<columns>.
+	OnOrphanQuarantine = "quarantine"
+	// OnOrphanWarn keeps the row in silver; the gate counts and reports it as a warning.
+	OnOrphanWarn = "warn"
+)
 
 // Thresholds bound what a silver gate accepts.
 type Thresholds struct {
@@ -346,11 +360,54 @@ func (f ForeignKey) ParentTable() string {
 	return t
 }
 
-// ParentColumn is the referenced column of a foreign key.
+// ParentColumn is the first referenced column of a foreign key (its only one
+// unless the key is composite).
 func (f ForeignKey) ParentColumn() string {
-	_, c := splitRef(f.References)
-	return c
+	if cs := f.ParentColumns(); len(cs) > 0 {
+		return cs[0]
+	}
+	return ""
 }
+
+// ParentColumns are the referenced columns: [c] of "table.c", [x, y] of
+// "table.(x, y)" (nil when the parenthesised list does not parse; Load rejects it).
+func (f ForeignKey) ParentColumns() []string {
+	_, c := splitRef(f.References)
+	inner, ok := strings.CutPrefix(c, "(")
+	if !ok {
+		return []string{c}
+	}
+	inner, ok = strings.CutSuffix(inner, ")")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(inner, ",") {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out
+}
+
+// ChildColumns are the key's columns in this table: Columns, or [Column].
+func (f ForeignKey) ChildColumns() []string {
+	if len(f.Columns) > 0 {
+		return f.Columns
+	}
+	if f.Column != "" {
+		return []string{f.Column}
+	}
+	return nil
+}
+
+// Name names the key in reason codes and checks: its columns joined by ","
+// ("customer_id", "carrier,tailnum").
+func (f ForeignKey) Name() string { return strings.Join(f.ChildColumns(), ",") }
+
+// Reason is the quarantine reason of an orphan row: fk_orphan:<Name>.
+func (f ForeignKey) Reason() string { return "fk_orphan:" + f.Name() }
+
+// Warns is true when an orphan row stays in silver (on_orphan: warn).
+func (f ForeignKey) Warns() bool { return f.OnOrphan == OnOrphanWarn }
 
 func splitRef(ref string) (string, string) {
 	for i := 0; i < len(ref); i++ {

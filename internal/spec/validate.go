@@ -344,44 +344,7 @@ func (v *validator) silver() {
 		}
 
 		for k, fk := range t.ForeignKeys {
-			fp := indexPath(joinPath(p, "foreign_keys"), k)
-			if fk.Column != "" {
-				isCol(joinPath(fp, "column"), "foreign key column", fk.Column)
-			}
-			if fk.References == "" {
-				continue
-			}
-			rp := joinPath(fp, "references")
-			pt, pc := splitRef(fk.References)
-			if !IsIdent(pt) || !IsIdent(pc) {
-				v.errorf(rp, "%s: references %q must be \"table.column\" naming a base_silver table and its column", what, fk.References)
-				continue
-			}
-			if pt == t.Name {
-				v.errorf(rp, "%s: foreign key %q references the table itself; self-references are not supported", what, fk.References)
-				continue
-			}
-			parent, ok := s.SilverTable(pt)
-			if !ok {
-				v.errorf(rp, "%s: references %q: %q is not a base_silver table%s", what, fk.References, pt, didYouMean(pt, silverNames))
-				continue
-			}
-			pcol, ok := parent.Column(pc)
-			if !ok {
-				var pnames []string
-				for _, c := range parent.Columns {
-					pnames = append(pnames, c.Name)
-				}
-				v.errorf(rp, "%s: references %q: %q is not a column of %q%s", what, fk.References, pc, pt, didYouMean(pc, pnames))
-				continue
-			}
-			if col, ok := t.Column(fk.Column); ok {
-				a, errA := NormalizeType(col.Type)
-				b, errB := NormalizeType(pcol.Type)
-				if errA == nil && errB == nil && a != b {
-					v.errorf(rp, "%s: foreign key column %q is %s but %s is %s: make the types match", what, fk.Column, a, fk.References, b)
-				}
-			}
+			v.foreignKey(s, t, indexPath(joinPath(p, "foreign_keys"), k), what, fk, isCol, silverNames)
 		}
 
 		for _, th := range []struct {
@@ -695,4 +658,117 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// foreignKey checks one foreign key of silver table t: its columns (column or
+// columns, not both), on_orphan, and that references names another base-silver
+// table's primary key, column for column, with matching types.
+func (v *validator) foreignKey(s *Spec, t *SilverTable, fp, what string, fk ForeignKey, isCol func(pp, role, name string), silverNames []string) {
+	switch {
+	case fk.Column != "" && fk.Columns != nil:
+		v.errorf(joinPath(fp, "columns"), "%s: foreign key has both column and columns: use column for one column, columns for a composite key", what)
+		return
+	case fk.Column == "" && fk.Columns == nil:
+		if _, given := s.pos.key[joinPath(fp, "column")]; given {
+			return // decoding already said what is wrong with it
+		}
+		v.errorf(fp, "%s: foreign key needs column (one column) or columns (a composite key)", what)
+		return
+	case fk.Column != "":
+		isCol(joinPath(fp, "column"), "foreign key column", fk.Column)
+	case len(fk.Columns) == 0:
+		v.errorf(joinPath(fp, "columns"), "%s: foreign key columns is empty: name the column(s) that reference the parent", what)
+		return
+	default:
+		seen := map[string]bool{}
+		for j, c := range fk.Columns {
+			pp := indexPath(joinPath(fp, "columns"), j)
+			isCol(pp, "foreign key column", c)
+			if seen[c] {
+				v.errorf(pp, "%s: foreign key column %q is listed twice", what, c)
+			}
+			seen[c] = true
+		}
+	}
+	if fk.OnOrphan != "" && fk.OnOrphan != OnOrphanQuarantine && fk.OnOrphan != OnOrphanWarn {
+		v.errorf(joinPath(fp, "on_orphan"), "%s: on_orphan %q is unsupported: use %s (the default) or %s", what, fk.OnOrphan, OnOrphanQuarantine, OnOrphanWarn)
+	}
+	if fk.References == "" {
+		return
+	}
+	rp := joinPath(fp, "references")
+	pt, rest := splitRef(fk.References)
+	pcs := fk.ParentColumns()
+	valid := IsIdent(pt) && len(pcs) > 0
+	for _, c := range pcs {
+		valid = valid && IsIdent(c)
+	}
+	if !valid {
+		if strings.HasPrefix(rest, "(") || len(fk.Columns) > 0 {
+			v.errorf(rp, "%s: references %q must be \"table.(column, ...)\" naming a base_silver table and its key columns", what, fk.References)
+		} else {
+			v.errorf(rp, "%s: references %q must be \"table.column\" naming a base_silver table and its column", what, fk.References)
+		}
+		return
+	}
+	cols := fk.ChildColumns()
+	if len(cols) > 0 && len(cols) != len(pcs) {
+		v.errorf(rp, "%s: foreign key has %d column(s) (%s) but references %q names %d: name one parent column per column, in the same order",
+			what, len(cols), fk.Name(), fk.References, len(pcs))
+		return
+	}
+	if pt == t.Name {
+		v.errorf(rp, "%s: foreign key %q references the table itself; self-references are not supported", what, fk.References)
+		return
+	}
+	parent, ok := s.SilverTable(pt)
+	if !ok {
+		v.errorf(rp, "%s: references %q: %q is not a base_silver table%s", what, fk.References, pt, didYouMean(pt, silverNames))
+		return
+	}
+	var pnames []string
+	for _, c := range parent.Columns {
+		pnames = append(pnames, c.Name)
+	}
+	for j, pc := range pcs {
+		pcol, ok := parent.Column(pc)
+		if !ok {
+			v.errorf(rp, "%s: references %q: %q is not a column of %q%s", what, fk.References, pc, pt, didYouMean(pc, pnames))
+			return
+		}
+		if j >= len(cols) {
+			continue
+		}
+		if col, ok := t.Column(cols[j]); ok {
+			a, errA := NormalizeType(col.Type)
+			b, errB := NormalizeType(pcol.Type)
+			if errA == nil && errB == nil && a != b {
+				v.errorf(rp, "%s: foreign key column %q is %s but %s.%s is %s: make the types match", what, cols[j], a, pt, pc, b)
+			}
+		}
+	}
+	// The parent's keys are looked up as its primary key: other columns need not be
+	// unique, and a join on them could match a row more than once.
+	if !sameSet(pcs, parent.PrimaryKey) {
+		v.errorf(rp, "%s: references %q: (%s) is not the primary key of %q, which is (%s): a foreign key must reference its parent's primary key",
+			what, fk.References, strings.Join(pcs, ", "), pt, strings.Join(parent.PrimaryKey, ", "))
+	}
+}
+
+// sameSet reports whether a and b hold the same names, each once.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	in := map[string]bool{}
+	for _, x := range b {
+		in[x] = true
+	}
+	for _, x := range a {
+		if !in[x] {
+			return false
+		}
+		delete(in, x)
+	}
+	return true
 }

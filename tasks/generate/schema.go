@@ -310,10 +310,12 @@ func deriveRules(s *spec.Spec, d *tableDef, st *spec.SilverTable) (tableRules, e
 	for _, fk := range st.ForeignKeys {
 		parent := d.parentOf(fk.Column)
 		pt, ok := s.SilverTable(fk.ParentTable())
-		if parent == "" || !ok || pt.Source != parent || len(pt.PrimaryKey) != 1 || pt.PrimaryKey[0] != fk.ParentColumn() {
-			return r, fmt.Errorf("silver table %s: foreign key %s -> %s is not one the generator models", st.Name, fk.Column, fk.References)
+		// Only one-column keys that quarantine their orphans: the ledger predicts a
+		// quarantine row for every orphan it injects.
+		if fk.Column == "" || fk.Warns() || parent == "" || !ok || pt.Source != parent || len(pt.PrimaryKey) != 1 || pt.PrimaryKey[0] != fk.ParentColumn() {
+			return r, fmt.Errorf("silver table %s: foreign key %s -> %s is not one the generator models", st.Name, fk.Name(), fk.References)
 		}
-		reason := "fk_orphan:" + fk.Column
+		reason := fk.Reason()
 		r.fks = append(r.fks, fkRule{col: d.col(fk.Column), reason: reason})
 		r.muts[faultFK] = append(r.muts[faultFK], mutation{col: d.col(fk.Column), reason: reason, parent: parent})
 	}

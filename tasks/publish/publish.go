@@ -98,7 +98,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 			if layer == o.Layer {
 				rec.RowsIn, rec.RowsOut = res.Manifest.RowCount, res.Manifest.RowCount
 			} else {
-				rec.RowsQuarantined = res.Manifest.RowCount
+				rec.RowsQuarantined, rec.RowsDeduplicated = quarantineCounts(ctx, env, o.Table, o.Partition, env.RunID, res.Manifest.RowCount)
 			}
 			if res.AlreadyCommitted {
 				log.Info("partition already committed by this run", "layer", layer, "manifest", env.Lake.URI(res.ManifestPath))
@@ -178,4 +178,16 @@ func realign(ctx context.Context, env *tasks.Env, o Options, key string, layers 
 	}
 	return fmt.Errorf("publish %s %s partition %s: %s and its companions did not settle on one run after %d rounds of concurrent publishes",
 		o.Layer, o.Table, o.Partition, main, rounds)
+}
+
+// quarantineCounts splits the rows of a silver quarantine partition committed for
+// runID into quarantined and deduplicated (silver keeps its dedup losers there),
+// by that run's build audit; without one, every row counts as quarantined.
+func quarantineCounts(ctx context.Context, env *tasks.Env, table, partition, runID string, rows int64) (quarantined, deduplicated int64) {
+	b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(partition, runID, silver.TaskBuild, table))
+	var build audit.Record
+	if err != nil || json.Unmarshal(b, &build) != nil || build.RowsQuarantined+build.RowsDeduplicated != rows {
+		return rows, 0
+	}
+	return build.RowsQuarantined, build.RowsDeduplicated
 }

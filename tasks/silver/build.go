@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
@@ -112,6 +113,9 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 
 	fkTables := make([]string, len(t.ForeignKeys))
 	for i, fk := range t.ForeignKeys {
+		if fk.Warns() {
+			continue // its orphans stay in silver; the gate counts them there
+		}
 		fkTables[i] = fmt.Sprintf("fkkeys%d", i)
 		if err := loadParentKeys(ctx, env, s, t, fk, d, fkTables[i], work); err != nil {
 			return err
@@ -141,6 +145,9 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		return fmt.Errorf("silver %s partition %s: classified %d rows, the bronze manifest lists %d",
 			t.Name, d, rec.RowsIn, src.Manifest.RowCount)
 	}
+	if err := countOrphans(ctx, s, t, rec); err != nil {
+		return fmt.Errorf("silver %s partition %s: count foreign key orphans: %w", t.Name, d, err)
+	}
 
 	silverSchema := schemaOf(t.Columns)
 	if _, ok := t.Column(t.Key()); !ok {
@@ -156,7 +163,8 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		rows       int64
 		schema     []lake.Field
 	}{
-		{lake.Quarantine, quarDir, p.quarantineSelect(files, env.RunID), rec.RowsQuarantined, quarSchema},
+		// The quarantine also keeps the deduplicated rows (reason "deduplicated").
+		{lake.Quarantine, quarDir, p.quarantineSelect(files, env.RunID), rec.RowsQuarantined + rec.RowsDeduplicated, quarSchema},
 		{lake.Silver, silverDir, p.silverSelect(d), rec.RowsOut, silverSchema},
 	}
 	for _, out := range outputs {
@@ -214,13 +222,68 @@ FROM outcome GROUP BY k ORDER BY k`)
 	return rows.Err()
 }
 
-// loadParentKeys creates a temp table of the distinct parent keys an FK may refer to.
+// countOrphans records, per foreign key that quarantines its orphans, how many
+// rows it quarantined and the parent keys they miss most (the gate reports them).
+func countOrphans(ctx context.Context, s *duck.Session, t *spec.SilverTable, rec *audit.Record) error {
+	for _, fk := range t.ForeignKeys {
+		n := rec.Reasons[fk.Reason()]
+		if fk.Warns() || n == 0 {
+			continue
+		}
+		o := audit.Orphans{ForeignKey: fk.Name(), References: fk.References, Rows: n}
+		q := fmt.Sprintf("SELECT %s AS k FROM classified WHERE %s = %s", keyText(fk.ChildColumns(), ""), colReason, duck.Str(fk.Reason()))
+		var err error
+		if _, o.Keys, o.TopMissing, err = missingKeys(ctx, s, q); err != nil {
+			return err
+		}
+		rec.Orphans = append(rec.Orphans, o)
+	}
+	return nil
+}
+
+// missingKeys counts the rows of q (one per orphan, its key as column k), its
+// distinct keys, and returns the most frequent keys with their row counts.
+func missingKeys(ctx context.Context, s *duck.Session, q string) (rows, keys int64, top []audit.KeyCount, err error) {
+	count, topQ := topMissing(q, sampleKeys)
+	if err := s.Conn.QueryRowContext(ctx, count).Scan(&rows, &keys); err != nil {
+		return 0, 0, nil, err
+	}
+	if rows == 0 {
+		return 0, 0, nil, nil
+	}
+	res, err := s.Conn.QueryContext(ctx, topQ)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer res.Close()
+	for res.Next() {
+		var k audit.KeyCount
+		if err := res.Scan(&k.Key, &k.Rows); err != nil {
+			return 0, 0, nil, err
+		}
+		top = append(top, k)
+	}
+	return rows, keys, top, res.Err()
+}
+
+// loadParentKeys creates a temp table of the distinct parent keys an FK may refer
+// to: one column per key column (fkKeyCol), typed as this table's columns.
 func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spec.SilverTable, fk spec.ForeignKey, d, name, work string) error {
 	parent, ok := env.Spec.SilverTable(fk.ParentTable())
 	if !ok {
-		return fail.Usage(fmt.Errorf("silver %s: foreign key %s references unknown table %s", t.Name, fk.Column, fk.References))
+		return fail.Usage(fmt.Errorf("silver %s: foreign key %s references unknown table %s", t.Name, fk.Name(), fk.References))
 	}
-	col, _ := t.Column(fk.Column)
+	var defs, sel, notNull []string
+	for j, c := range fk.ChildColumns() {
+		col, ok := t.Column(c)
+		pc := fk.ParentColumns()
+		if !ok || j >= len(pc) {
+			return fail.Usage(fmt.Errorf("silver %s: foreign key %s -> %s does not match the table's columns", t.Name, fk.Name(), fk.References))
+		}
+		defs = append(defs, fkKeyCol(j)+" "+col.Type)
+		sel = append(sel, fmt.Sprintf("TRY_CAST(%s AS %s) AS %s", duck.Ident(pc[j]), col.Type, fkKeyCol(j)))
+		notNull = append(notNull, duck.Ident(pc[j])+" IS NOT NULL")
+	}
 	parts, err := ParentPartitions(ctx, env, parent, d)
 	if err != nil {
 		return err
@@ -230,14 +293,14 @@ func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spe
 		paths = append(paths, p.FilePaths()...)
 	}
 	if len(paths) == 0 {
-		return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (%s %s)", name, fkKey, col.Type))
+		return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (%s)", name, strings.Join(defs, ", ")))
 	}
 	locals, err := lake.Localize(ctx, env.Lake, paths, work)
 	if err != nil {
 		return err
 	}
-	return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT TRY_CAST(%s AS %s) AS %s FROM read_parquet(%s, hive_partitioning = false) WHERE %s IS NOT NULL",
-		name, duck.Ident(fk.ParentColumn()), col.Type, fkKey, duck.StrList(locals), duck.Ident(fk.ParentColumn())))
+	return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT %s FROM read_parquet(%s, hive_partitioning = false) WHERE %s",
+		name, strings.Join(sel, ", "), duck.StrList(locals), strings.Join(notNull, " AND ")))
 }
 
 // ParentPartitions are the partitions of a parent table that a foreign key of

@@ -205,9 +205,18 @@ func TestBuildQuarantinesEveryRuleWithItsReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := query(t, cq, env, "SELECT concat_ws('|', coalesce(customer_id, 'NULL'), _reject_reason) FROM t ORDER BY 1")
-	want := []string{"C2|check:email", "C4|cast_failed:updated_at"}
+	// The dedup loser is kept in quarantine, findable by key, but counted as deduplicated.
+	want := []string{"C1|deduplicated", "C2|check:email", "C4|cast_failed:updated_at"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("customers quarantine = %v, want %v", got, want)
+	}
+	got = query(t, cq, env, "SELECT concat_ws('|', email, _source_row) FROM t WHERE customer_id = 'C1' AND _reject_reason = 'deduplicated'")
+	if strings.Join(got, ",") != "old@x.io|0" {
+		t.Errorf("deduplicated row of C1 = %v, want the older version (old@x.io, row 0)", got)
+	}
+	if cq.Manifest.RowCount != crec.RowsQuarantined+crec.RowsDeduplicated {
+		t.Errorf("customers quarantine manifest row_count = %d, want quarantined %d + deduplicated %d",
+			cq.Manifest.RowCount, crec.RowsQuarantined, crec.RowsDeduplicated)
 	}
 	cs, err := lake.ReadCommitted(ctx, env.Lake, lake.Silver, "customers", "ingestion_dt", day)
 	if err != nil {

@@ -36,9 +36,10 @@ type plan struct {
 // classify creates the temp table "classified": one row per bronze row with its
 // origin (file, row number), the typed silver columns and the first row-rule or FK
 // reason (NULL if the row passes). fkTables[i] is the temp table of parent keys for
-// foreign key i. Raw values are not kept here: the few rejected rows get them from
-// bronze again by position (quarantineSelect), which is cheaper than carrying every
-// raw column of every row through the build.
+// foreign key i ("" for a warn key: its orphans pass, the gate counts them). Raw
+// values are not kept here: the few rejected rows get them from bronze again by
+// position (quarantineSelect), which is cheaper than carrying every raw column of
+// every row through the build.
 func (p plan) classify(files []sourceFile, fkTables []string) string {
 	// cleaned: bronze names carry cleaned values (text trimmed, the table's null
 	// tokens -> NULL), so exprs, casts and rules see clean input and a token is
@@ -84,7 +85,10 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT %s, %s AS %s\nFROM (SELECT %s\n  FROM (SELECT %s\n    FROM (%s))) AS t",
 		strings.Join(out, ", "), p.reasonCase(), colReason, strings.Join(typed, ", "), strings.Join(cleaned, ", "), p.scan(files))
 	for i, fk := range p.table.ForeignKeys {
-		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON t.%s = fk%d.%s", fkTables[i], i, duck.Ident(fk.Column), i, fkKey)
+		if fk.Warns() {
+			continue
+		}
+		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON %s", fkTables[i], i, fkJoin(fk, "t.", fmt.Sprintf("fk%d.", i)))
 	}
 	return q.String()
 }
@@ -103,6 +107,51 @@ func cleanText(id string, tokens []string) string {
 		lits[i] = duck.Str(t)
 	}
 	return fmt.Sprintf("CASE WHEN trim(%s) IN (%s) THEN NULL ELSE trim(%s) END", id, strings.Join(lits, ", "), id)
+}
+
+// fkKeyCol names column j of a parent-keys table, in the order of the key's columns.
+func fkKeyCol(j int) string {
+	if j == 0 {
+		return fkKey
+	}
+	return fmt.Sprintf("%s%d", fkKey, j)
+}
+
+// fkJoin matches the key's columns (qualified by child) with a parent-keys table
+// (qualified by parent), column for column: a hash join on all of them.
+func fkJoin(fk spec.ForeignKey, child, parent string) string {
+	var conds []string
+	for j, c := range fk.ChildColumns() {
+		conds = append(conds, child+duck.Ident(c)+" = "+parent+fkKeyCol(j))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// fkNotNull is true when every column of the key is set: a key with a NULL
+// column references nothing and is never an orphan (SQL's MATCH SIMPLE).
+func fkNotNull(fk spec.ForeignKey, qual string) string {
+	var conds []string
+	for _, c := range fk.ChildColumns() {
+		conds = append(conds, qual+duck.Ident(c)+" IS NOT NULL")
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// keyText renders a key's values as one text, joined by "|" as sample keys are.
+func keyText(cols []string, qual string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "CAST(" + qual + duck.Ident(c) + " AS VARCHAR)"
+	}
+	return "concat_ws('|', " + strings.Join(parts, ", ") + ")"
+}
+
+// topMissing counts the rows of q (one row per orphan, its key as column k) by
+// key: distinct keys, then the most frequent first (ties by key), at most limit.
+func topMissing(q string, limit int) (count, top string) {
+	count = "SELECT count(*), count(DISTINCT k) FROM (" + q + ")"
+	top = fmt.Sprintf("SELECT k, count(*) AS n FROM (%s) GROUP BY k ORDER BY n DESC, k LIMIT %d", q, limit)
+	return count, top
 }
 
 // scan reads the bronze files with each row's origin: file name and row number.
@@ -190,8 +239,11 @@ func (p plan) reasonCase() string {
 		}
 	}
 	for i, fk := range p.table.ForeignKeys {
-		whens = append(whens, fmt.Sprintf("WHEN t.%s IS NOT NULL AND fk%d.%s IS NULL THEN %s",
-			duck.Ident(fk.Column), i, fkKey, duck.Str("fk_orphan:"+fk.Column)))
+		if fk.Warns() {
+			continue
+		}
+		whens = append(whens, fmt.Sprintf("WHEN %s AND fk%d.%s IS NULL THEN %s",
+			fkNotNull(fk, "t."), i, fkKey, duck.Str(fk.Reason())))
 	}
 	return "CASE " + strings.Join(whens, " ") + " END"
 }
@@ -270,17 +322,23 @@ func (p plan) silverSelect(partition string) string {
 		strings.Join(cols, ", "), colOrd)
 }
 
-// quarantineSelect selects rejected rows with their raw bronze values, read again
-// from the files by position, plus reason, run and origin.
+// ReasonDeduplicated is the quarantine reason of a row that lost deduplication:
+// it is kept there so every bronze row's fate can be found by key, but it counts
+// as rows_deduplicated, not rows_quarantined.
+const ReasonDeduplicated = "deduplicated"
+
+// quarantineSelect selects rejected and deduplicated rows with their raw bronze
+// values, read again from the files by position, plus reason, run and origin.
 func (p plan) quarantineSelect(files []sourceFile, runID string) string {
 	cols := make([]string, 0, len(p.bronze.Columns)+4)
 	for _, c := range p.bronze.Columns {
 		cols = append(cols, "b."+duck.Ident(c.Name))
 	}
 	cols = append(cols, "o._final_reason AS _reject_reason", duck.Str(runID)+" AS _run_id", "b."+colFile, "b."+colRow)
-	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, _final_reason FROM outcome WHERE _final_reason IS NOT NULL) o
+	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, coalesce(_final_reason, CASE WHEN _deduplicated THEN %s END) AS _final_reason
+  FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated) o
 JOIN (%s) b ON o.%s = b.%s ORDER BY o.%s`,
-		strings.Join(cols, ", "), colOrd, p.scan(files), colOrd, colOrd, colOrd)
+		strings.Join(cols, ", "), colOrd, duck.Str(ReasonDeduplicated), p.scan(files), colOrd, colOrd, colOrd)
 }
 
 // orderTerm renders "col [asc|desc]" with NULLs last.

@@ -69,13 +69,14 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(f)})
 	}
 
+	// The staged quarantine holds the quarantined rows and the deduplicated ones.
 	conserved := build.RowsIn == build.RowsOut+build.RowsQuarantined+build.RowsDeduplicated &&
-		silverPart.Manifest.RowCount == build.RowsOut && quarPart.Manifest.RowCount == build.RowsQuarantined
+		silverPart.Manifest.RowCount == build.RowsOut && quarPart.Manifest.RowCount == build.RowsQuarantined+build.RowsDeduplicated
 	rep.Add(check("conservation", conserved,
 		fmt.Sprintf("in=%d out=%d quarantined=%d deduplicated=%d", build.RowsIn, build.RowsOut, build.RowsQuarantined, build.RowsDeduplicated),
 		"rows_in == rows_out + rows_quarantined + rows_deduplicated",
-		fmt.Sprintf("rows_in %d, rows_out %d (staged %d), quarantined %d (staged %d), deduplicated %d",
-			build.RowsIn, build.RowsOut, silverPart.Manifest.RowCount, build.RowsQuarantined, quarPart.Manifest.RowCount, build.RowsDeduplicated)))
+		fmt.Sprintf("rows_in %d, rows_out %d (staged %d), quarantined %d + deduplicated %d (staged %d in quarantine)",
+			build.RowsIn, build.RowsOut, silverPart.Manifest.RowCount, build.RowsQuarantined, build.RowsDeduplicated, quarPart.Manifest.RowCount)))
 
 	var bad []string
 	for _, part := range []*lake.Partition{silverPart, quarPart} {
@@ -139,15 +140,13 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 		if err := loadParentKeys(ctx, env, s, t, fk, d, name, work); err != nil {
 			return err
 		}
-		orphans, err := sample(ctx, s, fmt.Sprintf("SELECT DISTINCT CAST(s.%s AS VARCHAR) FROM staged s ANTI JOIN %s p ON s.%s = p.%s WHERE s.%s IS NOT NULL",
-			duck.Ident(fk.Column), name, duck.Ident(fk.Column), fkKey, duck.Ident(fk.Column)))
+		q := fmt.Sprintf("SELECT %s AS k FROM staged s ANTI JOIN %s p ON %s WHERE %s",
+			keyText(fk.ChildColumns(), "s."), name, fkJoin(fk, "s.", "p."), fkNotNull(fk, "s."))
+		rows, keys, top, err := missingKeys(ctx, s, q)
 		if err != nil {
 			return err
 		}
-		c := check("fk_integrity:"+fk.Column, orphans.total == 0, orphans.total, 0,
-			fmt.Sprintf("%d values of %s not found in %s", orphans.total, fk.Column, fk.References))
-		c.SampleKeys = orphans.keys
-		rep.Add(c)
+		rep.Add(fkCheck(fk, build.Orphans, rows, keys, top))
 	}
 
 	rate, loss := 0.0, 0.0
@@ -158,6 +157,53 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 	rep.Add(threshold("quarantine_rate", rate, t.Thresholds.MaxQuarantineRate))
 	rep.Add(threshold("row_loss", loss, t.Thresholds.MaxRowLoss))
 	return nil
+}
+
+// fkCheck is the fk_integrity check of one foreign key. Its observed value is the
+// orphan rows: those in silver (rows, keys, top: what the gate found in the staged
+// rows) plus those the build quarantined. A quarantining key fails when silver
+// holds an orphan; a warn key never fails but warns while silver holds orphans.
+func fkCheck(fk spec.ForeignKey, built []audit.Orphans, rows, keys int64, top []audit.KeyCount) (c audit.Check) {
+	// The threshold names the policy: orphans are counted, never bounded here (the
+	// quarantine rate bounds what quarantine takes).
+	c = audit.Check{Name: "fk_integrity:" + fk.Name(), Status: audit.Pass, Observed: rows, Threshold: spec.OnOrphanQuarantine, Message: "ok"}
+	what := fmt.Sprintf("%s not found in %s", fk.Name(), fk.References)
+	defer func() {
+		for _, k := range c.TopMissing {
+			c.SampleKeys = append(c.SampleKeys, k.Key)
+		}
+	}()
+	if fk.Warns() {
+		c.Threshold = spec.OnOrphanWarn
+		if rows > 0 {
+			c.Status, c.TopMissing = audit.Warn, top
+			c.Message = fmt.Sprintf("%d rows kept in silver (on_orphan: warn) with %d keys of %s; most frequent: %s",
+				rows, keys, what, keyCounts(top))
+		}
+		return c
+	}
+	if rows > 0 {
+		c.Status, c.TopMissing = audit.Fail, top
+		c.Message = fmt.Sprintf("%d rows in silver with %d keys of %s; most frequent: %s", rows, keys, what, keyCounts(top))
+		return c
+	}
+	for _, o := range built {
+		if o.ForeignKey == fk.Name() && o.Rows > 0 {
+			c.Observed, c.TopMissing = o.Rows, o.TopMissing
+			c.Message = fmt.Sprintf("%d rows quarantined as %s with %d keys of %s; most frequent: %s",
+				o.Rows, fk.Reason(), o.Keys, what, keyCounts(o.TopMissing))
+		}
+	}
+	return c
+}
+
+// keyCounts renders keys with their row counts: "SJU (4736), BQN (884)".
+func keyCounts(top []audit.KeyCount) string {
+	out := make([]string, len(top))
+	for i, k := range top {
+		out[i] = k.String()
+	}
+	return strings.Join(out, ", ")
 }
 
 type sampled struct {
