@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/scaffold"
+	"github.com/shoplake/lakehouse/internal/spec"
 )
 
 // scaffoldCommand is `worker specs scaffold`: the spec of a table from its files.
@@ -39,7 +41,8 @@ func scaffoldCommand(g *globals) *cli.Command {
 			}
 			res, err := scaffold.Run(c.Context, o)
 			if err != nil {
-				if o.Into != "" {
+				var specErrs spec.Errors
+				if o.Into != "" && errors.As(err, &specErrs) {
 					g.log.Error("nothing was added to the spec", "into", o.Into, "error", oneLine(err.Error()))
 				}
 				return err

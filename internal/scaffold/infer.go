@@ -452,8 +452,9 @@ func (sc *scaffolder) chooseKey(ctx context.Context, t *table) error {
 			}
 		}
 		t.pk = []string{best.name}
+		// Other unique columns are worth a mention when their names say key.
 		for _, c := range single {
-			if c != best {
+			if c != best && keyRank(t.name, c.name) < 3 && len(t.otherKeys) < 3 {
 				t.otherKeys = append(t.otherKeys, []string{c.name})
 			}
 		}

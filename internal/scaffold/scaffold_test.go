@@ -1,0 +1,457 @@
+package scaffold
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/logx"
+	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/tasks"
+	"github.com/shoplake/lakehouse/tasks/bronze"
+	"github.com/shoplake/lakehouse/tasks/publish"
+	"github.com/shoplake/lakehouse/tasks/silver"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const seeds = "../../specs/jaffle_shop/seeds"
+
+var testDuck = duck.Options{MemoryLimit: "512MB", Threads: 2}
+
+func seed(name string) string { return filepath.Join(seeds, "raw_"+name+".csv") }
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update to accept):\n%s", name, got)
+	}
+}
+
+// jaffleCases are the jaffle_shop seeds scaffolded together and each alone.
+var jaffleCases = []struct {
+	golden string
+	tables []string
+}{
+	{"jaffle_all.yaml", []string{"customers", "orders", "payments"}},
+	{"jaffle_customers.yaml", []string{"customers"}},
+	{"jaffle_orders.yaml", []string{"orders"}},
+	{"jaffle_payments.yaml", []string{"payments"}},
+}
+
+// TestJaffleScaffoldLintsAndRuns scaffolds the jaffle_shop seeds, compares the
+// output with its golden file, then writes it into a spec folder: it lints, and
+// bronze import of the same files, silver build, validate and publish pass with
+// every row in silver and nothing quarantined.
+func TestJaffleScaffoldLintsAndRuns(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range jaffleCases {
+		t.Run(tc.golden, func(t *testing.T) {
+			var files []string
+			for _, tbl := range tc.tables {
+				files = append(files, seed(tbl))
+			}
+			res, err := Run(ctx, Options{Tables: tc.tables, Files: files, Pipeline: "jaffle", Duck: testDuck})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.golden, res.YAML)
+
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, spec.PipelineFile), res.YAML, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := lint(dir, "scaffolded", nil)
+			if err != nil {
+				t.Fatalf("the scaffolded spec does not lint:\n%v", err)
+			}
+			runSilver(t, s, tc.tables, files)
+		})
+	}
+}
+
+// runSilver imports the files into bronze and builds, validates and publishes
+// silver for every table (in the given order: FK parents first), requiring that
+// every row reaches silver.
+func runSilver(t *testing.T, s *spec.Spec, tables, files []string) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := lake.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &tasks.Env{Spec: s, Lake: l, Log: logx.Discard(), RunID: "scaffold1", WorkDir: t.TempDir(),
+		Duck: testDuck, Version: "test", Now: func() time.Time { return time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC) }}
+	const d = "2018-04-09"
+	for i, tbl := range tables {
+		if _, err := bronze.Import(ctx, env, bronze.ImportOptions{Table: tbl, Partition: d, Files: []string{files[i]}}); err != nil {
+			t.Fatalf("bronze import %s: %v", tbl, err)
+		}
+	}
+	for _, tbl := range tables {
+		rec, err := silver.Build(ctx, env, silver.Options{Table: tbl, Partition: d})
+		if err != nil {
+			t.Fatalf("silver build %s: %v", tbl, err)
+		}
+		if rec.RowsIn == 0 || rec.RowsOut != rec.RowsIn || rec.RowsQuarantined != 0 || rec.RowsDeduplicated != 0 {
+			t.Errorf("silver build %s: rows in %d, out %d, quarantined %d, deduplicated %d; want every row out",
+				tbl, rec.RowsIn, rec.RowsOut, rec.RowsQuarantined, rec.RowsDeduplicated)
+		}
+		if _, _, err := silver.Validate(ctx, env, silver.Options{Table: tbl, Partition: d}); err != nil {
+			t.Fatalf("silver validate %s: %v", tbl, err)
+		}
+		if _, err := publish.Run(ctx, env, publish.Options{Layer: "silver", Table: tbl, Partition: d}); err != nil {
+			t.Fatalf("publish %s: %v", tbl, err)
+		}
+	}
+}
+
+// TestScaffoldInfers checks what is inferred from small files written for it.
+// null_values and csv: are keys of the spec loader being added (DESIGN section
+// 10), so their output is checked as text here.
+func TestScaffoldInfers(t *testing.T) {
+	cases := []struct {
+		golden string
+		files  []string
+		want   []string // lines the output must hold
+		absent []string
+	}{
+		{
+			golden: "na_tokens.yaml", files: []string{"testdata/na_tokens.csv"},
+			want: []string{
+				`      null_values: ["", "NA"]`,
+				`      # "NA" means missing: seen in amount (1 row, otherwise DECIMAL(9,3)), ordered_on (1 row, otherwise DATE), paid (1 row, otherwise BOOLEAN)`,
+				`        - {name: amount, type: "DECIMAL(9,3)"}`,
+				`        - {name: ordered_on, type: DATE}`,
+				`        - {name: paid, type: BOOLEAN}`,
+				`        # holds "NA" in 1 row: null_values turns it into NULL here too`,
+				`        - {name: code, type: VARCHAR, not_null: true}`, // leading zeros stay text
+			},
+			absent: []string{"csv:"},
+		},
+		{
+			golden: "semicolon.yaml", files: []string{"testdata/semicolon.csv"},
+			want: []string{
+				`      csv: {delimiter: ";", quote: "\"", escape: "\"", header: true, skip_rows: 0, encoding: utf-8}`,
+				`        - {name: customer, type: VARCHAR, not_null: true}`,
+				`        - {name: amount, type: "DECIMAL(9,2)", not_null: true}`,
+				`        - {name: ordered, type: DATE, not_null: true, expr: "try_strptime(ordered, '%d/%m/%Y')"}`,
+				`      primary_key: [order_ref]`,
+			},
+			absent: []string{"null_values"},
+		},
+		{
+			golden: "events.yaml", files: []string{"testdata/events.ndjson"},
+			want: []string{
+				`        - {name: props, type: VARCHAR}`, // nested JSON stays its text
+				`        - {name: at, type: TIMESTAMP, not_null: true}`,
+				`        - {name: event_id, type: INTEGER, not_null: true}`,
+				`      primary_key: [event_id]`,
+			},
+			absent: []string{"null_values", "csv:"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.golden, func(t *testing.T) {
+			res, err := Run(context.Background(), Options{Tables: []string{"things"}, Files: tc.files, Duck: testDuck})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.golden, res.YAML)
+			lines := strings.Split(string(res.YAML), "\n")
+			for _, w := range tc.want {
+				if !contains(lines, w) {
+					t.Errorf("output lacks the line\n%s", w)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(string(res.YAML), a) {
+					t.Errorf("output holds %q", a)
+				}
+			}
+		})
+	}
+}
+
+// TestScaffoldOutputWithoutNewKeysLints: the fixtures' outputs lint once the keys
+// the loader does not know yet (csv:, null_values:) are taken out, so everything
+// else the scaffold writes is valid spec.
+func TestScaffoldOutputWithoutNewKeysLints(t *testing.T) {
+	for _, f := range []string{"testdata/na_tokens.csv", "testdata/semicolon.csv", "testdata/events.ndjson"} {
+		res, err := Run(context.Background(), Options{Tables: []string{"things"}, Files: []string{f}, Duck: testDuck})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, l := range strings.Split(string(res.YAML), "\n") {
+			if s := strings.TrimSpace(l); strings.HasPrefix(s, "csv:") || strings.HasPrefix(s, "null_values:") {
+				continue
+			}
+			kept = append(kept, l)
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, spec.PipelineFile), []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lint(dir, f, nil); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestScaffoldParquetKeepsTypes: Parquet bronze columns keep their types, and
+// silver types its text columns.
+func TestScaffoldParquetKeepsTypes(t *testing.T) {
+	ctx := context.Background()
+	s, err := duck.Open(ctx, testDuck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "orders.parquet")
+	abs, _ := filepath.Abs(seed("orders"))
+	err = s.Exec(ctx, "COPY (SELECT CAST(id AS BIGINT) AS id, CAST(order_date AS DATE) AS order_date, CAST(user_id AS VARCHAR) AS user_id, status FROM read_csv("+duck.Str(abs)+")) TO "+duck.Str(p)+" (FORMAT parquet)")
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, Options{Tables: []string{"orders"}, Files: []string{p}, Duck: testDuck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.YAML)
+	for _, w := range []string{
+		"        - {name: id, type: BIGINT}\n",                       // bronze, as delivered
+		"        - {name: order_date, type: DATE}\n",                 // bronze
+		"        - {name: user_id, type: VARCHAR}\n",                 // bronze: text in the file
+		"        - {name: user_id, type: INTEGER, not_null: true}\n", // silver types it
+		"        - {name: id, type: BIGINT, not_null: true}\n",
+		"        - {name: order_date, type: DATE, not_null: true}\n",
+		"# orders: orders.parquet, 99 rows, Parquet\n",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// TestScaffoldRefuses: usage mistakes exit 2 with a clear message.
+func TestScaffoldRefuses(t *testing.T) {
+	jaffleCopy := copyJaffle(t)
+	cases := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"missing file", Options{Tables: []string{"a"}, Files: []string{"testdata/nope.csv"}}, "testdata/nope.csv does not exist"},
+		{"unknown format", Options{Tables: []string{"a"}, Files: []string{"scaffold.go"}}, "unknown format"},
+		{"no table", Options{Files: []string{seed("orders")}}, "--table"},
+		{"bad table name", Options{Tables: []string{"my-table"}, Files: []string{seed("orders")}}, `--table "my-table" is not a plain identifier`},
+		{"tables and files do not pair", Options{Tables: []string{"a", "b"}, Files: []string{seed("orders")}}, "2 --table flags for 1 files"},
+		{"header names", Options{Tables: []string{"a"}, Files: []string{"testdata/bad_names.csv"}}, `"Order ID" (e.g. order_id), "Total (EUR)" (e.g. total_eur) are not plain identifiers`},
+		{"table exists", Options{Tables: []string{"orders"}, Files: []string{seed("orders")}, Into: jaffleCopy}, "table orders exists already"},
+		{"pipeline with into", Options{Tables: []string{"x"}, Files: []string{seed("orders")}, Into: jaffleCopy, Pipeline: "p"}, "--pipeline"},
+		{"into no spec", Options{Tables: []string{"x"}, Files: []string{seed("orders")}, Into: t.TempDir()}, "pipeline.yaml"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Duck = testDuck
+			_, err := Run(context.Background(), tc.o)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if fail.Code(err) != fail.BadUsage {
+				t.Errorf("exit code %d, want %d: %v", fail.Code(err), fail.BadUsage, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q lacks %q", err, tc.want)
+			}
+		})
+	}
+	// Refusals leave the spec as it was.
+	got, _ := os.ReadFile(filepath.Join(jaffleCopy, spec.PipelineFile))
+	want, _ := os.ReadFile("../../specs/jaffle_shop/pipeline.yaml")
+	if !bytes.Equal(got, want) {
+		t.Error("a refused --into changed pipeline.yaml")
+	}
+}
+
+// copyJaffle copies specs/jaffle_shop (pipeline.yaml and sql/) into a temp folder.
+func copyJaffle(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := "../../specs/jaffle_shop"
+	for _, rel := range []string{"pipeline.yaml", "sql/gold/customers.sql", "sql/gold/orders.sql"} {
+		b, err := os.ReadFile(filepath.Join(src, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestScaffoldInto adds a fourth table to a copy of specs/jaffle_shop: every
+// original line is kept, in order, the two insertions are the only change, and
+// the result lints and runs.
+func TestScaffoldInto(t *testing.T) {
+	dir := copyJaffle(t)
+	orig, err := os.ReadFile(filepath.Join(dir, spec.PipelineFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{Tables: []string{"refunds"}, Files: []string{"testdata/refunds.csv"}, Into: dir, Duck: testDuck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, spec.PipelineFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, res.YAML) {
+		t.Error("the file written differs from the result returned")
+	}
+	golden(t, "jaffle_into_refunds.yaml", got)
+	if chunks := insertedChunks(t, string(orig), string(got)); chunks != 2 {
+		t.Errorf("%d inserted chunks, want 2 (bronze and base_silver)", chunks)
+	}
+	s, err := lint(dir, "jaffle", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Bronze.Tables) != 4 || len(s.BaseSilver.Tables) != 4 || s.Bronze.Tables[3].Name != "refunds" || s.BaseSilver.Tables[3].Name != "refunds" {
+		t.Errorf("tables after --into: %d bronze, %d silver; want refunds appended to both", len(s.Bronze.Tables), len(s.BaseSilver.Tables))
+	}
+	// The order_id key to the existing orders is suggested by name, commented.
+	if !strings.Contains(string(got), "        # - {column: order_id, references: orders.id}\n") {
+		t.Error("no commented foreign key suggestion for refunds.order_id")
+	}
+	runSilver(t, s, []string{"refunds"}, []string{"testdata/refunds.csv"})
+}
+
+// insertedChunks checks that orig's lines are all in got, in order, and counts
+// the runs of lines got adds.
+func insertedChunks(t *testing.T, orig, got string) int {
+	t.Helper()
+	o, g := strings.SplitAfter(orig, "\n"), strings.SplitAfter(got, "\n")
+	i, chunks, inChunk := 0, 0, false
+	for _, l := range g {
+		if i < len(o) && l == o[i] {
+			i++
+			inChunk = false
+			continue
+		}
+		if !inChunk {
+			chunks++
+		}
+		inChunk = true
+	}
+	if i != len(o) {
+		t.Fatalf("original line %d (%q) is not kept", i+1, o[i])
+	}
+	return chunks
+}
+
+// TestInsertPositions: where a block list ends, whatever follows it.
+func TestInsertPositions(t *testing.T) {
+	base := func(bronzeTables, silverTables string) string {
+		return "pipeline: p\nbronze:\n  tables:\n" + bronzeTables + "base_silver:\n  tables:\n" + silverTables
+	}
+	bt := "    - name: a\n      columns:\n        - {name: id, type: VARCHAR}\n"
+	st := "    - name: a\n      source: a\n      primary_key: [id]\n      columns:\n        - {name: id, type: INTEGER}\n"
+	cases := []struct {
+		name, in string
+	}{
+		{"plain", base(bt, st)},
+		{"trailing comments belong to what follows", base(bt+"# next: silver\n\n", st+"\n# the end\n")},
+		{"comment inside the last item stays with it", base(bt+"        # - {name: x, type: VARCHAR}\n", st)},
+		{"indentless lists", "pipeline: p\nbronze:\n  tables:\n  - name: a\n    columns:\n    - {name: id, type: VARCHAR}\n  partition_key: ingest_dt\nbase_silver:\n  tables:\n  - name: a\n    source: a\n    primary_key: [id]\n    columns:\n    - {name: id, type: INTEGER}"},
+		{"crlf", strings.ReplaceAll(base(bt, st), "\n", "\r\n")},
+	}
+	ctx := context.Background()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, spec.PipelineFile), []byte(tc.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(ctx, Options{Tables: []string{"refunds"}, Files: []string{"testdata/refunds.csv"}, Into: dir, Duck: testDuck})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := string(res.YAML)
+			// A file without a final newline gets one, so a table can follow its last line.
+			in := strings.TrimSuffix(strings.ReplaceAll(tc.in, "\r\n", "\n"), "\n") + "\n"
+			if n := insertedChunks(t, in, strings.ReplaceAll(out, "\r\n", "\n")); n != 2 {
+				t.Errorf("%d inserted chunks, want 2:\n%s", n, out)
+			}
+			if strings.Contains(tc.in, "\r\n") && strings.Count(out, "\n") != strings.Count(out, "\r\n") {
+				t.Error("CRLF file got LF lines")
+			}
+			if strings.Contains(tc.in, "# - {name: x") && !strings.Contains(out, "        # - {name: x, type: VARCHAR}\n    # refunds:") {
+				t.Errorf("the inserted table split the last item from its comment:\n%s", out)
+			}
+			s, err := lint(dir, "t", nil)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if len(s.Bronze.Tables) != 2 || len(s.BaseSilver.Tables) != 2 {
+				t.Errorf("%d bronze, %d silver tables, want 2 and 2:\n%s", len(s.Bronze.Tables), len(s.BaseSilver.Tables), out)
+			}
+		})
+	}
+}
+
+// TestIntoRefusesWhatDoesNotLint: a spec that is invalid already is not touched.
+func TestIntoRefusesWhatDoesNotLint(t *testing.T) {
+	dir := t.TempDir()
+	bad := "pipeline: p\nbronze:\n  tables:\n    - name: a\n      colums: []\n"
+	if err := os.WriteFile(filepath.Join(dir, spec.PipelineFile), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Options{Tables: []string{"refunds"}, Files: []string{"testdata/refunds.csv"}, Into: dir, Duck: testDuck})
+	var errs spec.Errors
+	if !errors.As(err, &errs) || fail.Code(err) != fail.BadUsage {
+		t.Fatalf("error %v: want the spec's errors, exit 2", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, spec.PipelineFile)); string(got) != bad {
+		t.Error("pipeline.yaml changed")
+	}
+}
