@@ -257,13 +257,15 @@ const (
 	reDouble  = `[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i)[+-]?(nan|inf|infinity)`
 	reDate    = `[0-9]{4}-[0-9]{2}-[0-9]{2}`
 	reTS      = `[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?Z?`
+	reComma   = `[+-]?[0-9]+(,[0-9]+)?`
 	reTSTZ    = `[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([+-][0-9]{2}(:?[0-9]{2})?|Z)`
 )
 
 // inferred is the narrowest type of a column's cleaned values.
 type inferred struct {
-	typ     string
-	expr    string // the try_strptime format, when not ISO
+	typ string
+	// expr converts the column ({col} stands for its name) when a cast is not enough.
+	expr    string
 	note    string
 	nonNull int64
 }
@@ -289,6 +291,8 @@ func (sc *scaffolder) inferType(ctx context.Context, t *table, c *column, tokens
 		bad(match(reTS) + " AND TRY_CAST(v AS TIMESTAMP) IS NOT NULL"),
 		bad(match(reTSTZ) + " AND TRY_CAST(v AS TIMESTAMPTZ) IS NOT NULL"),
 		"min(v)",
+		bad(match(reComma)),
+		"coalesce(max(length(regexp_extract(v, ',([0-9]*)$', 1))), 0)",
 	}
 	for _, f := range timeFormats {
 		aggs = append(aggs, bad("try_strptime(v, "+duck.Str(f)+") IS NOT NULL"))
@@ -323,29 +327,25 @@ func (sc *scaffolder) inferType(ctx context.Context, t *table, c *column, tokens
 	case n(2) == 0 && intDigits <= 38:
 		res.typ = "DECIMAL(38,0)"
 	case n(6) == 0 && intDigits+scale <= 38:
-		p := intDigits + scale
-		width := int64(38)
-		for _, w := range []int64{9, 18} {
-			if p <= w {
-				width = w
-				break
-			}
-		}
-		res.typ = fmt.Sprintf("DECIMAL(%d,%d)", width, scale)
-		res.note = fmt.Sprintf("up to %d digits before and %d after the point in the sample (e.g. %s); %d digits cost no more to store", intDigits, scale, ex, width)
+		res.typ = decimalType(intDigits, scale)
+		res.note = fmt.Sprintf("up to %d digits before and %d after the point in the sample (e.g. %s); the precision is rounded up to what costs no more to store", intDigits, scale, ex)
 	case n(9) == 0:
 		res.typ = "DOUBLE"
 	case n(10) == 0:
 		res.typ = "DATE"
 	case n(11) == 0:
 		res.typ = "TIMESTAMP"
+	case n(14) == 0 && n(15) > 0 && intDigits+n(15) <= 38:
+		res.typ = decimalType(intDigits, n(15))
+		res.expr = "replace({col}, ',', '.')"
+		res.note = fmt.Sprintf("GUESS: numbers with a decimal comma (e.g. %s), read with the comma as the point", ex)
 	case n(12) == 0:
 		res.typ = "TIMESTAMPTZ"
 		res.note = fmt.Sprintf("values carry a UTC offset (e.g. %s): TIMESTAMPTZ keeps the instant", ex)
 	default:
 		var found []string
 		for i, f := range timeFormats {
-			if n(14+i) == 0 {
+			if n(16+i) == 0 {
 				found = append(found, f)
 			}
 		}
@@ -355,7 +355,7 @@ func (sc *scaffolder) inferType(ctx context.Context, t *table, c *column, tokens
 			if strings.Contains(f, "%H") {
 				res.typ = "TIMESTAMP"
 			}
-			res.expr = f
+			res.expr = "try_strptime({col}, " + duck.Str(f) + ")"
 			res.note = fmt.Sprintf("GUESS: not ISO 8601, every value parses as %s (e.g. %s)", f, ex)
 			if len(found) > 1 {
 				res.note += "; also as " + strings.Join(found[1:], ", ") + ": check which one upstream means"
@@ -363,6 +363,19 @@ func (sc *scaffolder) inferType(ctx context.Context, t *table, c *column, tokens
 		}
 	}
 	return res, nil
+}
+
+// decimalType fits the sample's digits, its precision rounded up to DuckDB's
+// storage widths (9, 18, 38 digits), which cost no more and leave room.
+func decimalType(intDigits, scale int64) string {
+	width := int64(38)
+	for _, w := range []int64{9, 18} {
+		if intDigits+scale <= w {
+			width = w
+			break
+		}
+	}
+	return fmt.Sprintf("DECIMAL(%d,%d)", width, max(scale, 0))
 }
 
 // inferColumns types every column with the table's null tokens removed and
@@ -381,7 +394,7 @@ func (sc *scaffolder) inferColumns(ctx context.Context, t *table) error {
 				c.notes = append(c.notes, res.note)
 			}
 			if res.expr != "" {
-				c.expr = fmt.Sprintf("try_strptime(%s, %s)", exprIdent(sc.keywords, c.name), duck.Str(res.expr))
+				c.expr = strings.ReplaceAll(res.expr, "{col}", exprIdent(sc.keywords, c.name))
 			}
 			val = cleaned(c.name, toks)
 			for _, tok := range toks {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,11 +97,12 @@ func TestJaffleScaffoldLintsAndRuns(t *testing.T) {
 
 // runSilver imports the files into bronze and builds, validates and publishes
 // silver for every table (in the given order: FK parents first), requiring that
-// every row reaches silver.
-func runSilver(t *testing.T, s *spec.Spec, tables, files []string) {
+// every row reaches silver. It returns the lake's folder.
+func runSilver(t *testing.T, s *spec.Spec, tables, files []string) string {
 	t.Helper()
 	ctx := context.Background()
-	l, err := lake.NewLocal(t.TempDir())
+	lakeDir := t.TempDir()
+	l, err := lake.NewLocal(lakeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +130,7 @@ func runSilver(t *testing.T, s *spec.Spec, tables, files []string) {
 			t.Fatalf("publish %s: %v", tbl, err)
 		}
 	}
+	return lakeDir
 }
 
 // TestScaffoldInfers checks what is inferred from small files written for it.
@@ -158,7 +161,8 @@ func TestScaffoldInfers(t *testing.T) {
 			want: []string{
 				`      csv: {delimiter: ";", quote: "\"", escape: "\"", header: true, skip_rows: 0, encoding: utf-8}`,
 				`        - {name: customer, type: VARCHAR, not_null: true}`,
-				`        - {name: amount, type: "DECIMAL(9,2)", not_null: true}`,
+				`        # GUESS: numbers with a decimal comma (e.g. "12,50"), read with the comma as the point`,
+				`        - {name: amount, type: "DECIMAL(9,2)", not_null: true, expr: "replace(amount, ',', '.')"}`,
 				`        - {name: ordered, type: DATE, not_null: true, expr: "try_strptime(ordered, '%d/%m/%Y')"}`,
 				`      primary_key: [order_ref]`,
 			},
@@ -454,4 +458,77 @@ func TestIntoRefusesWhatDoesNotLint(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, spec.PipelineFile)); string(got) != bad {
 		t.Error("pipeline.yaml changed")
 	}
+}
+
+// TestScaffoldedTypesConvert: what the scaffold infers from a file of awkward
+// values (a column named after a keyword, a day-first date, decimal commas, ISO
+// timestamps with either separator, yes/no flags, NDJSON) builds silver with every
+// row kept and the values converted as the file meant them.
+func TestScaffoldedTypesConvert(t *testing.T) {
+	cases := []struct {
+		file, query, want string
+	}{
+		{"testdata/typed.csv", `SELECT id, CAST("order" AS VARCHAR), CAST(price AS VARCHAR), CAST(shipped_at AS VARCHAR), flag FROM silver ORDER BY id`,
+			"1 2024-01-31 12.50 2024-02-01 10:00:00 true\n2 2024-02-01 3.00 2024-02-02 11:30:00 false\n3 2024-02-15 0.99 <nil> true"},
+		{"testdata/events.ndjson", `SELECT event_id, kind, CAST("at" AS VARCHAR), props FROM silver ORDER BY event_id`,
+			"1 view 2024-03-01 10:00:00 {\"page\":\"/\"}\n2 click 2024-03-01 10:00:05 {\"page\":\"/cart\"}\n3 view 2024-03-01 10:01:00 <nil>"},
+	}
+	for _, tc := range cases {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			res, err := Run(context.Background(), Options{Tables: []string{"things"}, Files: []string{tc.file}, Duck: testDuck})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, spec.PipelineFile), res.YAML, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := lint(dir, "typed", nil)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, res.YAML)
+			}
+			lakeDir := runSilver(t, s, []string{"things"}, []string{tc.file})
+			if got := silverRows(t, lakeDir, "things", tc.query); got != tc.want {
+				t.Errorf("silver rows:\n%s\nwant:\n%s\nspec:\n%s", got, tc.want, res.YAML)
+			}
+		})
+	}
+}
+
+// silverRows runs a query over a silver table's files (as "silver"), one row a line.
+func silverRows(t *testing.T, lakeDir, table, q string) string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := duck.Open(ctx, testDuck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	glob := filepath.Join(lakeDir, "silver", table, "*", "*", "*.parquet")
+	if err := s.Exec(ctx, "CREATE VIEW silver AS SELECT * FROM read_parquet("+duck.Str(glob)+")"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Conn.QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = fmt.Sprint(v)
+		}
+		lines = append(lines, strings.Join(parts, " "))
+	}
+	return strings.Join(lines, "\n")
 }
