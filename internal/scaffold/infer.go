@@ -503,6 +503,10 @@ func (sc *scaffolder) chooseKey(ctx context.Context, t *table) error {
 			name = full[0].name
 		}
 		t.pk = []string{name}
+		if t.rows == 0 {
+			t.pkNote = "GUESS: the files hold no rows, so the key, the types and the nulls are unknown: scaffold again from a file with data"
+			return nil
+		}
 		t.pkNote = "GUESS: no column or pair of columns is unique and non-null in the sample, so silver would quarantine duplicates of this key as pk_duplicate: name the real key, or add a dedup policy"
 	}
 	return nil

@@ -93,6 +93,9 @@ func openInput(name string) (input, error) {
 	if st.IsDir() {
 		return input{}, fail.Usage(fmt.Errorf("input file %s is a folder", name))
 	}
+	if st.Size() == 0 {
+		return input{}, fail.Usage(fmt.Errorf("input file %s is empty: nothing to infer from", name))
+	}
 	abs, err := filepath.Abs(name)
 	if err != nil {
 		return input{}, fmt.Errorf("input file %s: %w", name, err)

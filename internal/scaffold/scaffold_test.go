@@ -280,6 +280,7 @@ func TestScaffoldRefuses(t *testing.T) {
 		want string
 	}{
 		{"missing file", Options{Tables: []string{"a"}, Files: []string{"testdata/nope.csv"}}, "testdata/nope.csv does not exist"},
+		{"empty file", Options{Tables: []string{"a"}, Files: []string{emptyFile(t)}}, "is empty"},
 		{"unknown format", Options{Tables: []string{"a"}, Files: []string{"scaffold.go"}}, "unknown format"},
 		{"no table", Options{Files: []string{seed("orders")}}, "--table"},
 		{"bad table name", Options{Tables: []string{"my-table"}, Files: []string{seed("orders")}}, `--table "my-table" is not a plain identifier`},
@@ -310,6 +311,14 @@ func TestScaffoldRefuses(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Error("a refused --into changed pipeline.yaml")
 	}
+}
+
+func emptyFile(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "empty.csv")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // copyJaffle copies specs/jaffle_shop (pipeline.yaml and sql/) into a temp folder.
