@@ -541,3 +541,42 @@ func silverRows(t *testing.T, lakeDir, table, q string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestScaffoldNewKeysRun runs what the scaffold writes for files that need the
+// bronze keys of DESIGN section 10 (csv:, null_values:): the spec lints, bronze
+// import reads the files with them, and silver holds NULL where the file said NA.
+// It skips while the spec loader does not know the keys yet (they are being added
+// on another branch), and runs by itself once it does.
+func TestScaffoldNewKeysRun(t *testing.T) {
+	cases := []struct {
+		file, query, want string
+	}{
+		{"testdata/na_tokens.csv", `SELECT id, CAST(amount AS VARCHAR), CAST(ordered_on AS VARCHAR), city, code, paid FROM silver ORDER BY id`,
+			"1 10.500 2024-01-03 Paris 007 true\n2 <nil> 2024-01-04 <nil> 012 false\n3 7.250 <nil> Berlin 100 true\n4 3.000 2024-01-06 Rome 003 <nil>\n5 120.125 2024-01-07 Oslo 004 false"},
+		{"testdata/semicolon.csv", `SELECT order_ref, customer, CAST(amount AS VARCHAR), CAST(ordered AS VARCHAR) FROM silver ORDER BY order_ref`,
+			"A-1 Dupont; Marie 12.50 2024-01-31\nA-2 Martin; Paul 7.00 2024-02-01\nA-3 Durand; Léa 19.99 2024-02-15"},
+	}
+	for _, tc := range cases {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			res, err := Run(context.Background(), Options{Tables: []string{"things"}, Files: []string{tc.file}, Duck: testDuck})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, spec.PipelineFile), res.YAML, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := lint(dir, "newkeys", nil)
+			if err != nil && (strings.Contains(err.Error(), `unknown field "csv"`) || strings.Contains(err.Error(), `unknown field "null_values"`)) {
+				t.Skipf("the spec loader does not know csv: / null_values: yet: %v", err)
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, res.YAML)
+			}
+			lakeDir := runSilver(t, s, []string{"things"}, []string{tc.file})
+			if got := silverRows(t, lakeDir, "things", tc.query); got != tc.want {
+				t.Errorf("silver rows:\n%s\nwant:\n%s\nspec:\n%s", got, tc.want, res.YAML)
+			}
+		})
+	}
+}
