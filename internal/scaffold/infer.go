@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/fail"
 )
 
 // nullTokenCandidates are raw values that often mean "missing". One counts as a
@@ -82,12 +83,12 @@ func (sc *scaffolder) load(ctx context.Context, t *table, idx int) error {
 				return err
 			}
 			if i > 0 && in.dialect != t.inputs[0].dialect {
-				return fmt.Errorf("table %s: files %s and %s are written differently (%s vs %s); a bronze table has one csv dialect",
-					t.name, t.inputs[0].name, in.name, describeDialect(t.inputs[0].dialect), describeDialect(in.dialect))
+				return fail.Usage(fmt.Errorf("table %s: files %s and %s are written differently (%s vs %s); a bronze table has one csv dialect",
+					t.name, t.inputs[0].name, in.name, describeDialect(t.inputs[0].dialect), describeDialect(in.dialect)))
 			}
 		}
 		if i > 0 && in.format != t.inputs[0].format {
-			return fmt.Errorf("table %s: files %s (%s) and %s (%s) differ in format", t.name, t.inputs[0].name, t.inputs[0].format, in.name, in.format)
+			return fail.Usage(fmt.Errorf("table %s: files %s (%s) and %s (%s) differ in format", t.name, t.inputs[0].name, t.inputs[0].format, in.name, in.format))
 		}
 		from, err := reader(ctx, sc.s, *in)
 		if err != nil {

@@ -71,6 +71,9 @@ func renderSpec(pipeline string, tables []*table) []byte {
 	w.comment(0, "base_silver: the narrowest type every value converts to, not_null where the sample has no")
 	w.comment(0, "NULL, and a primary key that is unique and non-null in the sample.")
 	w.comment(0, "Check it with: worker --specs <this folder> specs lint")
+	first := tables[0]
+	w.comment(0, fmt.Sprintf("Then load a day of each table: worker --specs <this folder> bronze import --table %s --partition <YYYY-MM-DD> %s",
+		first.name, first.inputs[0].base))
 	w.line(0, "pipeline: "+pipeline)
 	w.line(0, `schedule: "0 3 * * *"`)
 	w.blank()
