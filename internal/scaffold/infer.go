@@ -189,7 +189,9 @@ func (sc *scaffolder) detectNullTokens(ctx context.Context, t *table) error {
 		if err != nil {
 			return err
 		}
-		if with.typ == "VARCHAR" && without.typ != "VARCHAR" && without.nonNull > 0 {
+		// Evidence: without the tokens the column is narrower, as with NA among
+		// dates, or nan among whole numbers (DOUBLE would keep it as NaN).
+		if (with.typ == "VARCHAR" || with.typ == "DOUBLE") && without.typ != with.typ && without.nonNull > 0 {
 			for _, tok := range toks {
 				evidence[tok] = append(evidence[tok], fmt.Sprintf("%s (%s, otherwise %s)", c.name, rowsWord(c.tokens[tok]), without.typ))
 			}

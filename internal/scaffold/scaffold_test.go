@@ -146,7 +146,9 @@ func TestScaffoldInfers(t *testing.T) {
 		{
 			golden: "na_tokens.yaml", files: []string{"testdata/na_tokens.csv"},
 			want: []string{
-				`      null_values: ["", "NA"]`,
+				`      null_values: ["", "NA", "nan"]`,
+				`      # "nan" means missing: seen in score (1 row, otherwise INTEGER)`,
+				`        - {name: score, type: INTEGER}`,
 				`      # "NA" means missing: seen in amount (1 row, otherwise DECIMAL(9,3)), ordered_on (1 row, otherwise DATE), paid (1 row, otherwise BOOLEAN)`,
 				`        - {name: amount, type: "DECIMAL(9,3)"}`,
 				`        - {name: ordered_on, type: DATE}`,
@@ -562,8 +564,8 @@ func TestScaffoldNewKeysRun(t *testing.T) {
 	cases := []struct {
 		file, query, want string
 	}{
-		{"testdata/na_tokens.csv", `SELECT id, CAST(amount AS VARCHAR), CAST(ordered_on AS VARCHAR), city, code, paid FROM silver ORDER BY id`,
-			"1 10.500 2024-01-03 Paris 007 true\n2 <nil> 2024-01-04 <nil> 012 false\n3 7.250 <nil> Berlin 100 true\n4 3.000 2024-01-06 Rome 003 <nil>\n5 120.125 2024-01-07 Oslo 004 false"},
+		{"testdata/na_tokens.csv", `SELECT id, CAST(amount AS VARCHAR), CAST(ordered_on AS VARCHAR), city, code, paid, score FROM silver ORDER BY id`,
+			"1 10.500 2024-01-03 Paris 007 true 3\n2 <nil> 2024-01-04 <nil> 012 false <nil>\n3 7.250 <nil> Berlin 100 true 5\n4 3.000 2024-01-06 Rome 003 <nil> 7\n5 120.125 2024-01-07 Oslo 004 false 9"},
 		{"testdata/semicolon.csv", `SELECT order_ref, customer, CAST(amount AS VARCHAR), CAST(ordered AS VARCHAR) FROM silver ORDER BY order_ref`,
 			"A-1 Dupont; Marie 12.50 2024-01-31\nA-2 Martin; Paul 7.00 2024-02-01\nA-3 Durand; Léa 19.99 2024-02-15"},
 	}
