@@ -56,6 +56,7 @@ type column struct {
 	distinct   int64
 	example    string
 	accepted   []string // suggestion, commented
+	check      string   // suggestion, commented
 	tokens     map[string]int64
 }
 
@@ -410,6 +411,20 @@ func (sc *scaffolder) inferColumns(ctx context.Context, t *table) error {
 		if err := sc.s.Conn.QueryRowContext(ctx, q).Scan(&c.nonNull, &c.distinct); err != nil {
 			return fmt.Errorf("table %s column %s: %w", t.name, c.name, err)
 		}
+		if numeric(c.silverType) && c.nonNull > 0 && keyRank(t.name, c.name) == 3 {
+			// A measure that is never negative in the sample probably never is.
+			num := val
+			if c.text() {
+				num = "TRY_CAST(replace(" + val + ", ',', '.') AS DOUBLE)"
+			}
+			neg, err := sc.s.Int(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s < 0", t.rel, num))
+			if err != nil {
+				return fmt.Errorf("table %s column %s: %w", t.name, c.name, err)
+			}
+			if neg == 0 {
+				c.check = exprIdent(sc.keywords, c.name) + " >= 0"
+			}
+		}
 		if c.silverType == "VARCHAR" && c.distinct >= 2 && c.distinct <= maxAcceptedValues && c.nonNull >= minRowsPerAccepted*c.distinct {
 			vals, err := sc.strings(ctx, fmt.Sprintf("SELECT DISTINCT v FROM (SELECT %s AS v FROM %s) WHERE v IS NOT NULL ORDER BY v", val, t.rel))
 			if err != nil {
@@ -513,6 +528,15 @@ func (sc *scaffolder) chooseKey(ctx context.Context, t *table) error {
 		t.pkNote = "GUESS: no column or pair of columns is unique and non-null in the sample, so silver would quarantine duplicates of this key as pk_duplicate: name the real key, or add a dedup policy"
 	}
 	return nil
+}
+
+// numeric: the types a sign check fits.
+func numeric(typ string) bool {
+	switch typ {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "REAL":
+		return true
+	}
+	return strings.HasPrefix(typ, "DECIMAL")
 }
 
 // keyType: types a primary key is made of (not measures, not flags).

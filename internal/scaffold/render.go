@@ -172,10 +172,14 @@ func renderSilver(w *builder, indent int, t *table) {
 		for _, n := range c.notes {
 			w.comment(in+2, n)
 		}
-		line := silverColumn(t, c, nil)
+		line := silverColumn(t, c, nil, "")
 		if len(c.accepted) > 0 {
 			w.comment(in+2, fmt.Sprintf("suggested: %d distinct values in %d rows; to allow only them, use this line instead:", c.distinct, c.nonNull))
-			w.comment(in+2, silverColumn(t, c, c.accepted))
+			w.comment(in+2, silverColumn(t, c, c.accepted, ""))
+		}
+		if c.check != "" {
+			w.comment(in+2, "suggested: no value is negative in the sample; to reject negative ones, use this line instead:")
+			w.comment(in+2, silverColumn(t, c, nil, c.check))
 		}
 		w.line(in+2, line)
 	}
@@ -208,7 +212,7 @@ func fkLine(fk foreignKey) string {
 }
 
 // silverColumn writes a silver column as a flow mapping.
-func silverColumn(t *table, c *column, accepted []string) string {
+func silverColumn(t *table, c *column, accepted []string, check string) string {
 	parts := []string{"name: " + c.name, "type: " + scalarType(c.silverType)}
 	isKey := false
 	for _, k := range t.pk {
@@ -222,6 +226,9 @@ func silverColumn(t *table, c *column, accepted []string) string {
 	}
 	if len(accepted) > 0 {
 		parts = append(parts, "accepted_values: "+flowList(accepted))
+	}
+	if check != "" {
+		parts = append(parts, "check: "+strconv.Quote(check))
 	}
 	return "- {" + strings.Join(parts, ", ") + "}"
 }

@@ -593,3 +593,61 @@ func TestScaffoldNewKeysRun(t *testing.T) {
 		})
 	}
 }
+
+// TestJaffleSuggestionsTaken: every commented suggestion (accepted_values, checks,
+// foreign keys) taken as it stands still lints, and the sample passes it.
+func TestJaffleSuggestionsTaken(t *testing.T) {
+	tables := []string{"customers", "orders", "payments"}
+	var files []string
+	for _, tbl := range tables {
+		files = append(files, seed(tbl))
+	}
+	res, err := Run(context.Background(), Options{Tables: tables, Files: files, Duck: testDuck})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, n := takeSuggestions(string(res.YAML))
+	if n != 5 { // status, payment_method, amount, user_id -> customers.id and its foreign_keys line
+		t.Errorf("%d suggestions taken, want 5:\n%s", n, taken)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, spec.PipelineFile), []byte(taken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := lint(dir, "taken", nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, taken)
+	}
+	o, _ := s.SilverTable("orders")
+	if len(o.ForeignKeys) != 1 || o.ForeignKeys[0].References != "customers.id" {
+		t.Errorf("orders foreign keys %+v, want user_id -> customers.id", o.ForeignKeys)
+	}
+	runSilver(t, s, tables, files)
+}
+
+// takeSuggestions uncomments what the scaffold suggests: a "suggested:" column
+// line replaces the live one below it; commented foreign keys are uncommented.
+func takeSuggestions(y string) (string, int) {
+	lines := strings.Split(y, "\n")
+	var out []string
+	n := 0
+	uncomment := func(l string) string {
+		body := strings.TrimLeft(l, " ")
+		return l[:len(l)-len(body)] + strings.TrimPrefix(body, "# ")
+	}
+	for i := 0; i < len(lines); i++ {
+		body := strings.TrimSpace(lines[i])
+		switch {
+		case strings.HasPrefix(body, "# suggested:") && i+2 < len(lines):
+			out = append(out, uncomment(lines[i+1]))
+			i += 2
+			n++
+		case body == "# foreign_keys:", strings.HasPrefix(body, "# - {column:"):
+			out = append(out, uncomment(lines[i]))
+			n++
+		default:
+			out = append(out, lines[i])
+		}
+	}
+	return strings.Join(out, "\n"), n
+}
