@@ -298,11 +298,8 @@ func (sc *scaffolder) inferType(ctx context.Context, t *table, c *column, tokens
 		bad(match(reComma)),
 		"coalesce(max(length(regexp_extract(v, ',([0-9]*)$', 1))), 0)",
 	}
-	for _, f := range timeFormats {
-		aggs = append(aggs, bad("try_strptime(v, "+duck.Str(f)+") IS NOT NULL"))
-	}
-	q := fmt.Sprintf("SELECT %s FROM (SELECT %s AS v FROM %s) WHERE v IS NOT NULL",
-		strings.Join(aggs, ", "), cleaned(c.name, tokens), t.rel)
+	from := fmt.Sprintf("(SELECT %s AS v FROM %s) WHERE v IS NOT NULL", cleaned(c.name, tokens), t.rel)
+	q := "SELECT " + strings.Join(aggs, ", ") + " FROM " + from
 	vals := make([]sql.NullInt64, len(aggs))
 	var example sql.NullString
 	ptrs := make([]any, len(aggs))
@@ -347,11 +344,9 @@ func (sc *scaffolder) inferType(ctx context.Context, t *table, c *column, tokens
 		res.typ = "TIMESTAMPTZ"
 		res.note = fmt.Sprintf("values carry a UTC offset (e.g. %s): TIMESTAMPTZ keeps the instant", ex)
 	default:
-		var found []string
-		for i, f := range timeFormats {
-			if n(16+i) == 0 {
-				found = append(found, f)
-			}
+		found, err := sc.timeFormats(ctx, from)
+		if err != nil {
+			return inferred{}, fmt.Errorf("table %s column %s: infer type: %w", t.name, c.name, err)
 		}
 		if len(found) > 0 {
 			f := found[0]
@@ -367,6 +362,39 @@ func (sc *scaffolder) inferType(ctx context.Context, t *table, c *column, tokens
 		}
 	}
 	return res, nil
+}
+
+// timeFormats lists the layouts of timeFormats that parse every value of from.
+// Layouts are first tried on a thousand values, so that free text does not go
+// through every layout row by row; the survivors are checked on all of them.
+func (sc *scaffolder) timeFormats(ctx context.Context, from string) ([]string, error) {
+	candidates := timeFormats
+	for _, limit := range []string{" LIMIT 1000", ""} {
+		if len(candidates) == 0 {
+			return nil, nil
+		}
+		aggs := make([]string, len(candidates))
+		for i, f := range candidates {
+			aggs[i] = "count(*) FILTER (WHERE try_strptime(v, " + duck.Str(f) + ") IS NULL)"
+		}
+		q := "SELECT " + strings.Join(aggs, ", ") + " FROM (SELECT v FROM " + from + limit + ")"
+		bad := make([]int64, len(candidates))
+		ptrs := make([]any, len(candidates))
+		for i := range bad {
+			ptrs[i] = &bad[i]
+		}
+		if err := sc.s.Conn.QueryRowContext(ctx, q).Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		var kept []string
+		for i, f := range candidates {
+			if bad[i] == 0 {
+				kept = append(kept, f)
+			}
+		}
+		candidates = kept
+	}
+	return candidates, nil
 }
 
 // decimalType fits the sample's digits, its precision rounded up to DuckDB's
