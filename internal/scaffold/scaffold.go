@@ -211,7 +211,7 @@ func (t *table) dialectNote() string {
 		diffs = append(diffs, "no header row (the columns are named by position: rename them here and in base_silver)")
 	}
 	if d.SkipRows != 0 {
-		diffs = append(diffs, fmt.Sprintf("%d line(s) before the header skipped", d.SkipRows))
+		diffs = append(diffs, fmt.Sprintf("%d line(s) to skip before the header", d.SkipRows))
 	}
 	if d.Encoding != defaultDialect.Encoding {
 		diffs = append(diffs, fmt.Sprintf("GUESS: not UTF-8, read as %s", d.Encoding))

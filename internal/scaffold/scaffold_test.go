@@ -171,6 +171,14 @@ func TestScaffoldInfers(t *testing.T) {
 			absent: []string{"null_values"},
 		},
 		{
+			golden: "preamble.yaml", files: []string{"testdata/preamble.csv"},
+			want: []string{
+				`      # DuckDB's sniffer found quote "'", escape "'", 2 line(s) to skip before the header`,
+				`      csv: {delimiter: ",", quote: "'", escape: "'", header: true, skip_rows: 2, encoding: utf-8}`,
+				`        - {name: name, type: VARCHAR, not_null: true}`,
+			},
+		},
+		{
 			golden: "events.yaml", files: []string{"testdata/events.ndjson"},
 			want: []string{
 				`        - {name: props, type: VARCHAR}`, // nested JSON stays its text
@@ -568,6 +576,7 @@ func TestScaffoldNewKeysRun(t *testing.T) {
 			"1 10.500 2024-01-03 Paris 007 true 3\n2 <nil> 2024-01-04 <nil> 012 false <nil>\n3 7.250 <nil> Berlin 100 true 5\n4 3.000 2024-01-06 Rome 003 <nil> 7\n5 120.125 2024-01-07 Oslo 004 false 9"},
 		{"testdata/semicolon.csv", `SELECT order_ref, customer, CAST(amount AS VARCHAR), CAST(ordered AS VARCHAR) FROM silver ORDER BY order_ref`,
 			"A-1 Dupont; Marie 12.50 2024-01-31\nA-2 Martin; Paul 7.00 2024-02-01\nA-3 Durand; Léa 19.99 2024-02-15"},
+		{"testdata/preamble.csv", `SELECT id, name FROM silver ORDER BY id`, "1 Smith, Anna\n2 Li\n3 O'Neil"},
 	}
 	for _, tc := range cases {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
