@@ -244,7 +244,7 @@ func sortedKeys(m map[string]int64) []string {
 // parse every value (day first: most of the world writes dates so).
 var timeFormats = []string{
 	"%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y", "%d/%m/%y", "%m/%d/%y",
-	"%d %b %Y", "%b %d %Y", "%d-%b-%Y", "%Y%m%d",
+	"%d %b %Y", "%b %d %Y", "%d-%b-%Y",
 	"%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S",
 	"%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M",
 	"%Y-%m-%d %H:%M:%S %z", "%d/%b/%Y:%H:%M:%S %z",
@@ -487,7 +487,7 @@ func (sc *scaffolder) strings(ctx context.Context, q string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// keyCandidates: columns unique and non-null in the sample, else pairs.
+// maxPairColumns bounds the pair search for a key (n*(n-1)/2 queries).
 const maxPairColumns = 24
 
 // chooseKey finds the candidate primary keys and picks one.
