@@ -90,8 +90,55 @@ func TestJaffleScaffoldLintsAndRuns(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the scaffolded spec does not lint:\n%v", err)
 			}
+			checkJaffle(t, s, string(res.YAML))
 			runSilver(t, s, tc.tables, files)
 		})
+	}
+}
+
+// checkJaffle asserts what the scaffold must find in the jaffle_shop seeds, as
+// specs/jaffle_shop/pipeline.yaml has it by hand, whatever the golden files say.
+func checkJaffle(t *testing.T, s *spec.Spec, out string) {
+	t.Helper()
+	types := map[string]string{
+		"customers.id": "INTEGER", "customers.first_name": "VARCHAR",
+		"orders.id": "INTEGER", "orders.user_id": "INTEGER", "orders.order_date": "DATE", "orders.status": "VARCHAR",
+		"payments.id": "INTEGER", "payments.order_id": "INTEGER", "payments.payment_method": "VARCHAR", "payments.amount": "INTEGER",
+	}
+	for _, st := range s.BaseSilver.Tables {
+		if len(st.PrimaryKey) != 1 || st.PrimaryKey[0] != "id" {
+			t.Errorf("%s: primary key %v, want [id]", st.Name, st.PrimaryKey)
+		}
+		for _, c := range st.Columns {
+			if want, ok := types[st.Name+"."+c.Name]; ok && c.Type != want {
+				t.Errorf("%s.%s: type %s, want %s", st.Name, c.Name, c.Type, want)
+			}
+		}
+		if bt, _ := s.BronzeTable(st.Name); bt != nil {
+			for _, c := range bt.Columns {
+				if c.Type != "VARCHAR" {
+					t.Errorf("bronze %s.%s: type %s, want VARCHAR (as delivered)", st.Name, c.Name, c.Type)
+				}
+			}
+		}
+	}
+	suggestions := map[string]string{
+		"orders":   "# - {name: status, type: VARCHAR, not_null: true, accepted_values: [completed, placed, return_pending, returned, shipped]}",
+		"payments": "# - {name: payment_method, type: VARCHAR, not_null: true, accepted_values: [bank_transfer, coupon, credit_card, gift_card]}",
+	}
+	for tbl, line := range suggestions {
+		if _, ok := s.SilverTable(tbl); ok && !strings.Contains(out, line) {
+			t.Errorf("no accepted_values suggestion for %s:\n%s", tbl, line)
+		}
+	}
+	_, hasOrders := s.SilverTable("orders")
+	if p, ok := s.SilverTable("payments"); ok && hasOrders {
+		if len(p.ForeignKeys) != 1 || p.ForeignKeys[0].Column != "order_id" || p.ForeignKeys[0].References != "orders.id" {
+			t.Errorf("payments foreign keys %+v, want order_id -> orders.id", p.ForeignKeys)
+		}
+	}
+	if _, ok := s.SilverTable("customers"); ok && hasOrders && !strings.Contains(out, "# - {column: user_id, references: customers.id}") {
+		t.Error("orders.user_id -> customers.id is not suggested")
 	}
 }
 
