@@ -16,6 +16,7 @@ func specsCommand(g *globals) *cli.Command {
 		Name:  "specs",
 		Usage: "check and explain the pipeline spec",
 		Subcommands: []*cli.Command{
+			scaffoldCommand(g),
 			{
 				Name:  "lint",
 				Usage: "report every problem of the spec at once, with file:line:col (exit 2 on errors)",
