@@ -613,8 +613,6 @@ func silverRows(t *testing.T, lakeDir, table, q string) string {
 // TestScaffoldNewKeysRun runs what the scaffold writes for files that need the
 // bronze keys of DESIGN section 10 (csv:, null_values:): the spec lints, bronze
 // import reads the files with them, and silver holds NULL where the file said NA.
-// It skips while the spec loader does not know the keys yet (they are being added
-// on another branch), and runs by itself once it does.
 func TestScaffoldNewKeysRun(t *testing.T) {
 	cases := []struct {
 		file, query, want string
@@ -636,9 +634,6 @@ func TestScaffoldNewKeysRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			s, err := lint(dir, "newkeys", nil)
-			if err != nil && (strings.Contains(err.Error(), `unknown field "csv"`) || strings.Contains(err.Error(), `unknown field "null_values"`)) {
-				t.Skipf("the spec loader does not know csv: / null_values: yet: %v", err)
-			}
 			if err != nil {
 				t.Fatalf("%v\n%s", err, res.YAML)
 			}
