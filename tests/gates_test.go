@@ -65,7 +65,7 @@ func TestReferenceSpecPassesItsOwnGates(t *testing.T) {
 				}
 				silverGates++
 				for _, c := range r.Checks {
-					if !strings.Contains(c.Message, "taken over 100 rows") {
+					if !strings.Contains(c.Message, "taken over min_rows_for_rate 100 rows") {
 						continue
 					}
 					floored++

@@ -139,8 +139,8 @@ func TestRateFloorPassesOneBadRowOfTen(t *testing.T) {
 		fails   bool
 		message string
 	}{
-		{1, false, "0.1, 1 of 10 rows quarantined: fewer rows than min_rows_for_rate 100, so the rate is taken over 100 rows: 0.01 <= 0.05"},
-		{6, true, "0.6, 6 of 10 rows quarantined: fewer rows than min_rows_for_rate 100, so the rate is taken over 100 rows: 0.06 exceeds the spec's maximum 0.05; top reasons [cast_failed:speed 6, e.g. 'fast']"},
+		{1, false, "0.1 (1 of 10 rows quarantined) taken over min_rows_for_rate 100 rows: 0.01 <= 0.05"},
+		{6, true, "0.6 (6 of 10 rows quarantined) taken over min_rows_for_rate 100 rows: 0.06 exceeds the spec's maximum 0.05; top reasons [cast_failed:speed 6, e.g. 'fast']"},
 	} {
 		env := newEnv(t, floored, "run1")
 		writeBronze(t, env, "readings", day, rows(tt.bad))

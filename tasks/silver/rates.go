@@ -194,8 +194,7 @@ func rateCheck(name string, bad, in int64, max *float64, floor *int64, detail, c
 	if over == in {
 		c.Message = fmt.Sprintf("%s (%s)", verdict, detail)
 	} else {
-		c.Message = fmt.Sprintf("%s, %s: fewer rows than min_rows_for_rate %d, so the rate is taken over %d rows: %s",
-			audit.Rate(rate), detail, over, over, verdict)
+		c.Message = fmt.Sprintf("%s (%s) taken over min_rows_for_rate %d rows: %s", audit.Rate(rate), detail, over, verdict)
 	}
 	if c.Status == audit.Fail && cause != "" {
 		c.Message += "; " + cause
