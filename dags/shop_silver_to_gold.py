@@ -2,7 +2,7 @@
 #
 # DAG shop_silver_to_gold: bronze gates -> silver -> enriched -> gold for one partition.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 7bde6dfc33f867e29374040b34e42ddb9d45d6e8173eba9dd9f2a8e937ad0b84
+# Spec sha256: 495743e646a99e71316b2b05943f5ce985e0a955557af579a8ad608d55e78cb4
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -35,7 +35,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "7bde6dfc33f867e29374040b34e42ddb9d45d6e8173eba9dd9f2a8e937ad0b84"
+SPEC_SHA256 = "495743e646a99e71316b2b05943f5ce985e0a955557af579a8ad608d55e78cb4"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"

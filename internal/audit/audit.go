@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"syscall"
 	"time"
 
@@ -92,6 +93,30 @@ type Check struct {
 	SampleKeys []string `json:"sample_keys,omitempty"`
 	// TopMissing are a foreign key check's most frequent missing parent keys.
 	TopMissing []KeyCount `json:"top_missing,omitempty"`
+	// Reasons are the top quarantine reasons behind a silver gate's rate checks.
+	Reasons []Reason `json:"reasons,omitempty"`
+}
+
+// Reason is one reject reason of a silver partition's quarantine: its rows and a
+// few distinct raw values of the column it names, most frequent first (nil: NULL).
+type Reason struct {
+	Reason  string    `json:"reason"`
+	Rows    int64     `json:"rows"`
+	Column  string    `json:"column,omitempty"`
+	Samples []*string `json:"samples,omitempty"`
+}
+
+// String is the reason as a message shows it: "cast_failed:speed 3229, e.g. 'NA', 'n/a'".
+func (r Reason) String() string {
+	s := fmt.Sprintf("%s %d", r.Reason, r.Rows)
+	if len(r.Samples) == 0 {
+		return s
+	}
+	shown := make([]string, len(r.Samples))
+	for i, v := range r.Samples {
+		shown[i] = Sample(v)
+	}
+	return s + ", e.g. " + strings.Join(shown, ", ")
 }
 
 // Report is a gate's validation report.

@@ -189,6 +189,9 @@ const (
 type Thresholds struct {
 	MaxQuarantineRate *float64 `yaml:"max_quarantine_rate"`
 	MaxRowLoss        *float64 `yaml:"max_row_loss"`
+	// MinRowsForRate is the fewest rows a rate is computed over: the gate divides by
+	// max(rows_in, MinRowsForRate), so one bad row of ten does not fail it.
+	MinRowsForRate *int64 `yaml:"min_rows_for_rate"`
 }
 
 // Dim is a dimension snapshot of a base-silver table.

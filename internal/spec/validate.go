@@ -355,8 +355,24 @@ func (v *validator) silver() {
 				v.errorf(joinPath(p, "thresholds."+th.key), "%s: thresholds.%s must be between 0 and 1, got %v", what, th.key, *th.val)
 			}
 		}
+		v.floors(p, what, &t.Thresholds)
 	}
 	v.unique("base_silver table", paths, names)
+}
+
+// floors checks min_rows_for_rate: a count, and only meaningful with a rate.
+func (v *validator) floors(p, what string, th *Thresholds) {
+	n := th.MinRowsForRate
+	if n == nil {
+		return
+	}
+	path := joinPath(p, "thresholds.min_rows_for_rate")
+	switch {
+	case *n < 0:
+		v.errorf(path, "%s: thresholds.min_rows_for_rate must not be negative, got %d", what, *n)
+	case th.MaxQuarantineRate == nil && th.MaxRowLoss == nil:
+		v.errorf(path, "%s: thresholds.min_rows_for_rate has no rate to apply to: set max_quarantine_rate or max_row_loss", what)
+	}
 }
 
 func (v *validator) dims() {

@@ -229,13 +229,15 @@ func (q query) checks(ctx context.Context, env *tasks.Env, s *duck.Session, d *s
 	if err != nil {
 		return err
 	}
-	c := check("key_unique", dups == 0, dups, 0, fmt.Sprintf("%d primary keys occur more than once", dups))
+	var dupKeys []string
 	if dups > 0 {
-		c.SampleKeys, err = strings1(ctx, s, fmt.Sprintf("SELECT concat_ws('|', %s) FROM staged GROUP BY ALL HAVING count(*) > 1 ORDER BY 1 LIMIT 5", q.pk("")))
+		dupKeys, err = strings1(ctx, s, fmt.Sprintf("SELECT concat_ws('|', %s) FROM staged GROUP BY ALL HAVING count(*) > 1 ORDER BY 1 LIMIT 5", q.pk("")))
 		if err != nil {
 			return err
 		}
 	}
+	c := check("key_unique", dups == 0, dups, 0, fmt.Sprintf("%d primary keys occur more than once, e.g. %s", dups, strings.Join(dupKeys, ", ")))
+	c.SampleKeys = dupKeys
 	rep.Add(c)
 
 	ch, err := q.changes(ctx, env, s, d, work)

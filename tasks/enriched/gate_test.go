@@ -33,7 +33,8 @@ O2       | C2          | 2026-11-20 10:00:00 | paid   | 7.00`)
 		t.Fatalf("validate: err = %v (code %d), want exit 3", err, fail.Code(err))
 	}
 	msg := err.Error()
-	for _, want := range []string{"customer_ltv", day, "rule:lifetime_revenue >= 0", "rule:order_count = 0 OR avg_order_value >= 0"} {
+	for _, want := range []string{"customer_ltv", day, "rule:lifetime_revenue >= 0: 1 row violates lifetime_revenue >= 0 (false or NULL), e.g. C1",
+		"rule:order_count = 0 OR avg_order_value >= 0"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q does not name %q", msg, want)
 		}
@@ -78,8 +79,8 @@ O2       | C2          | 2026-11-20 10:00:00 | paid   | 7.00`)
 		t.Fatal(err)
 	}
 	_, rep, err := enriched.Validate(ctx, env, o)
-	if fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "not_null:customer_id") {
-		t.Fatalf("err = %v, want exit 3 naming not_null:customer_id", err)
+	if fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "not_null:customer_id: 1 row has customer_id NULL, e.g. O1|NULL") {
+		t.Fatalf("err = %v, want exit 3 naming not_null:customer_id, its count and a sample key", err)
 	}
 	c, _ := check(rep, "not_null:customer_id")
 	if c.Observed != int64(1) || !reflect.DeepEqual(c.SampleKeys, []string{"O1|NULL"}) {
@@ -101,7 +102,7 @@ O2       | C2          | 2026-11-20 10:00:00 | paid   | 7.00`)
 		t.Fatal(err)
 	}
 	_, rep, err = enriched.Validate(ctx, env, o)
-	if fail.Code(err) != fail.BadData || rep.Failed()[0] != "min_rows" {
+	if fail.Code(err) != fail.BadData || rep.Failed()[0] != "min_rows" || !strings.Contains(err.Error(), "min_rows: 0 rows, the spec wants at least 1") {
 		t.Errorf("err = %v, failed %v; want min_rows", err, rep.Failed())
 	}
 }

@@ -153,7 +153,7 @@ func (v validator) partitionKey(ctx context.Context, rep *audit.Report, key, d s
 		return err
 	}
 	c := check("partition_key", sm.total == 0, sm.total, d,
-		fmt.Sprintf("%d rows have a %s other than %s", sm.total, key, d))
+		fmt.Sprintf("%s a %s other than %s%s", nRows(sm.total, "has", "have"), key, d, eg(sm.keys)))
 	c.SampleKeys = sm.keys
 	rep.Add(c)
 	return nil
@@ -169,7 +169,7 @@ func (v validator) notNull(ctx context.Context, rep *audit.Report, col string) e
 	if err != nil {
 		return err
 	}
-	c := check(name, sm.total == 0, sm.total, 0, fmt.Sprintf("%d rows with %s NULL", sm.total, col))
+	c := check(name, sm.total == 0, sm.total, 0, fmt.Sprintf("%s %s NULL%s", nRows(sm.total, "has", "have"), col, eg(sm.keys)))
 	c.SampleKeys = sm.keys
 	rep.Add(c)
 	return nil
@@ -226,7 +226,7 @@ func (v validator) rule(ctx context.Context, rep *audit.Report, rule string) err
 		rep.Add(check(name, false, "error", "true", fmt.Sprintf("rule %q does not run on the output: %s", rule, oneLine(err.Error()))))
 		return nil
 	}
-	c := check(name, sm.total == 0, sm.total, 0, fmt.Sprintf("%d rows violate %s (false or NULL)", sm.total, rule))
+	c := check(name, sm.total == 0, sm.total, 0, fmt.Sprintf("%s %s (false or NULL)%s", nRows(sm.total, "violates", "violate"), rule, eg(sm.keys)))
 	c.SampleKeys = sm.keys
 	rep.Add(c)
 	return nil
@@ -332,6 +332,25 @@ func describe(items []string, prefix string) string {
 		return prefix + strings.Join(items[:sampleKeys], ", ") + fmt.Sprintf(" (and %d more)", len(items)-sampleKeys)
 	}
 	return prefix + strings.Join(items, ", ")
+}
+
+// messageKeys is how many sample keys a one-line error names.
+const messageKeys = 3
+
+// eg names a few sample keys for a message: ", e.g. C1, C2".
+func eg(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return ", e.g. " + strings.Join(keys[:min(len(keys), messageKeys)], ", ")
+}
+
+// nRows says "1 row has" or "3 rows have".
+func nRows(n int64, one, many string) string {
+	if n == 1 {
+		return "1 row " + one
+	}
+	return fmt.Sprintf("%d rows %s", n, many)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
