@@ -64,7 +64,10 @@ venv_for() {
 	echo "$venv"
 }
 
-# run_on VENV ARGS...: the pytest suite with one Airflow, in a fresh AIRFLOW_HOME.
+# run_on VENV ARGS...: the pytest suite with one Airflow, in a fresh AIRFLOW_HOME
+# (removed afterwards, also when the script is interrupted).
+AIRFLOW_HOME=
+trap '[ -z "$AIRFLOW_HOME" ] || rm -rf "$AIRFLOW_HOME"' EXIT
 run_on() {
 	local venv=$1 rc=0
 	shift
@@ -79,6 +82,7 @@ run_on() {
 		"$venv/bin/python" -m pytest -p no:cacheprovider -ra "$here" "$@"
 	) || rc=$?
 	rm -rf "$AIRFLOW_HOME"
+	AIRFLOW_HOME=
 	return $rc
 }
 
