@@ -15,8 +15,8 @@ demo: build
 	$(BIN) --lake $(DEMO_LAKE) demo
 
 # Every test: unit tests, CLI script tests, end-to-end pipeline tests (local lake
-# and the GCS emulator), the generated DAGs (stale check, then the real Airflow in
-# a cached virtualenv), the BigQuery rendering of every mart checked with sqlglot
+# and the GCS emulator), the generated DAGs (stale check, then the real Airflow
+# 3.1.8 and 3.3.2, each in its own cached virtualenv), the BigQuery rendering of every mart checked with sqlglot
 # against DuckDB, and the container build (static binary + smoke test).
 test: build lint
 	$(GO) test -count=1 -timeout 30m ./...

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
@@ -272,3 +273,13 @@ func gcsRunFolder(p string) string {
 
 // gcsObjectName joins a lake prefix and a lake path into an object name.
 func gcsObjectName(prefix, p string) string { return path.Join(prefix, p) }
+
+// beforeTestDeadline bounds a child process by go test's own -timeout (less a grace
+// to report it), never by a guess of how long it should take.
+func beforeTestDeadline(t *testing.T) (context.Context, context.CancelFunc) {
+	t.Helper()
+	if d, ok := t.Deadline(); ok {
+		return context.WithDeadline(context.Background(), d.Add(-10*time.Second))
+	}
+	return context.WithCancel(context.Background())
+}

@@ -72,6 +72,14 @@ func specsCommand(g *globals) *cli.Command {
 					return err
 				}),
 			},
+			{
+				Name:  "reference",
+				Usage: "print a Markdown reference of every spec key (docs/SPEC.md), from the same source as the schema",
+				Action: g.action(func(c *cli.Context) error {
+					_, err := g.stdout.Write(spec.Reference())
+					return err
+				}),
+			},
 		},
 	}
 }

@@ -469,9 +469,17 @@ func TestCompareApply(t *testing.T) {
 		"mini_stale.py":  marker + "\nOLD = 1\n",
 		"empty.py":       "",
 		"a_modified.txt": "x",
+		// What importing the files leaves (any python run over the folder): never ours.
+		"__pycache__/mini_stale.cpython-311.pyc": marker + "\n",
+		"__pycache__/a.cpython-311.pyc":          "\x00",
+		"a.pyc":                                  marker + "\n",
 	}
 	for n, c := range others {
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+		p := filepath.Join(dir, filepath.FromSlash(n))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -489,7 +497,7 @@ func TestCompareApply(t *testing.T) {
 		t.Fatalf("after Apply: %s", kinds(changes))
 	}
 	for n := range others {
-		_, err := os.Stat(filepath.Join(dir, n))
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(n)))
 		if gone := errors.Is(err, os.ErrNotExist); gone != (n == "mini_stale.py") {
 			t.Errorf("%s: removed = %v", n, gone)
 		}

@@ -249,7 +249,11 @@ func lastLine(b []byte) []byte {
 // TestMain) with the emulator named only by STORAGE_EMULATOR_HOST.
 func runHelper(t *testing.T, mode, endpoint, url string, env []string) ([]byte, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// A hung child is killed before go test -timeout, not after a guessed time.
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if d, ok := t.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
+	}
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
@@ -305,12 +309,14 @@ func helperMain(mode string) error {
 	case "commit":
 		run, dir := os.Getenv("LAKE_HELPER_RUN"), os.Getenv("LAKE_HELPER_BARRIER")
 		arrive := func() {
-			// A file barrier: wait until both publishers have read the commit point.
+			// A file barrier: wait until both publishers have read the commit point
+			// (however long the other takes to start; the parent kills a hung child).
 			_ = os.WriteFile(filepath.Join(dir, run), nil, 0o644)
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			for {
 				if ents, _ := os.ReadDir(dir); len(ents) >= 2 {
 					return
 				}
+				time.Sleep(5 * time.Millisecond)
 			}
 		}
 		out := publish(ctx, l, run, arrive)

@@ -2,10 +2,12 @@ package bronze
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -309,12 +311,54 @@ func TestValidateUsage(t *testing.T) {
 	}
 }
 
+// missingWatch is a local lake that reports each Stat of path finding nothing, so a
+// test can act on the poll itself instead of on how long it took.
+type missingWatch struct {
+	*lake.Local
+	path    string
+	missing chan struct{}
+	mu      sync.Mutex
+	stats   int
+}
+
+func newMissingWatch(t *testing.T, p string) *missingWatch {
+	t.Helper()
+	l, err := lake.NewLocal(filepath.Join(t.TempDir(), "lake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &missingWatch{Local: l, path: p, missing: make(chan struct{}, 1)}
+}
+
+func (w *missingWatch) Stat(ctx context.Context, p string) (lake.ObjectInfo, error) {
+	info, err := w.Local.Stat(ctx, p)
+	if p == w.path && errors.Is(err, lake.ErrNotExist) {
+		w.mu.Lock()
+		w.stats++
+		w.mu.Unlock()
+		select {
+		case w.missing <- struct{}{}:
+		default:
+		}
+	}
+	return info, err
+}
+
+func (w *missingWatch) missingStats() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// The waits below are bounds that end a broken test, never assertions: each case
+// asserts what happened (the poll saw no manifest, then it arrived, or the cancel).
 func TestValidateWait(t *testing.T) {
+	mp := manifestPath("orders", day)
 	t.Run("manifest arrives", func(t *testing.T) {
 		ctx := context.Background()
-		env := newEnv(t, shopSpec(t))
+		watch := newMissingWatch(t, mp)
+		env := newEnvOn(t, shopSpec(t), watch)
 		mustImport(t, env, "orders", day, writeFile(t, "orders.csv", ordersCSV))
-		mp := manifestPath("orders", day)
 		b, err := lake.ReadAll(ctx, env.Lake, mp)
 		if err != nil {
 			t.Fatal(err)
@@ -322,37 +366,39 @@ func TestValidateWait(t *testing.T) {
 		if err := env.Lake.Delete(ctx, mp); err != nil {
 			t.Fatal(err)
 		}
+		select { // drop a signal of the set-up
+		case <-watch.missing:
+		default:
+		}
 		done := make(chan error, 1)
 		go func() {
-			time.Sleep(200 * time.Millisecond)
+			// The manifest lands only once validate has polled and found none.
+			<-watch.missing
 			_, err := lake.WriteBytes(ctx, env.Lake, mp, b, lake.Precondition{DoesNotExist: true})
 			done <- err
 		}()
-		start := time.Now()
-		_, rep, err := Validate(ctx, env.Env, ValidateOptions{Table: "orders", Partition: day, Wait: 5 * time.Second, PollInterval: 20 * time.Millisecond})
+		_, rep, err := Validate(ctx, env.Env, ValidateOptions{Table: "orders", Partition: day, Wait: time.Hour, PollInterval: 20 * time.Millisecond})
 		if werr := <-done; werr != nil {
 			t.Fatal(werr)
 		}
 		if err != nil {
 			t.Fatalf("validate: %v", err)
 		}
-		if rep.Status != audit.Pass {
+		if rep.Status != audit.Pass || checkStatus(rep, CheckManifestExists) != audit.Pass {
 			t.Errorf("report = %+v", rep)
-		}
-		if waited := time.Since(start); waited < 200*time.Millisecond || waited > 4*time.Second {
-			t.Errorf("waited %s", waited)
 		}
 	})
 	t.Run("manifest does not arrive", func(t *testing.T) {
 		ctx := context.Background()
-		env := newEnv(t, shopSpec(t))
-		start := time.Now()
+		watch := newMissingWatch(t, mp)
+		env := newEnvOn(t, shopSpec(t), watch)
 		rec, rep, err := Validate(ctx, env.Env, ValidateOptions{Table: "orders", Partition: day, Wait: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond})
 		if fail.Code(err) != fail.Nothing {
 			t.Fatalf("exit code %d (%v), want 4", fail.Code(err), err)
 		}
-		if waited := time.Since(start); waited < 300*time.Millisecond {
-			t.Errorf("gave up after %s", waited)
+		// The first look and the last one after the wait, at least.
+		if n := watch.missingStats(); n < 2 {
+			t.Errorf("looked for the manifest %d times, want a poll and a last look", n)
 		}
 		mustContain(t, "error", err.Error(), "bronze orders partition "+day+": manifest did not arrive within 300ms")
 		if rep.Status != audit.StatusSkipped || rec.Status != audit.StatusSkipped || rec.ExitCode != fail.Nothing {
@@ -366,16 +412,18 @@ func TestValidateWait(t *testing.T) {
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {
-		env := newEnv(t, shopSpec(t))
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		watch := newMissingWatch(t, mp)
+		env := newEnvOn(t, shopSpec(t), watch)
+		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		start := time.Now()
-		_, _, err := Validate(ctx, env.Env, ValidateOptions{Table: "orders", Partition: day, Wait: time.Minute, PollInterval: 10 * time.Millisecond})
-		if err == nil || fail.Code(err) != fail.Internal {
-			t.Fatalf("err = %v, want an internal error", err)
-		}
-		if time.Since(start) > 10*time.Second {
-			t.Errorf("cancellation was not respected")
+		go func() {
+			<-watch.missing
+			cancel()
+		}()
+		// Returning at all within the hour-long wait is the behaviour under test.
+		_, _, err := Validate(ctx, env.Env, ValidateOptions{Table: "orders", Partition: day, Wait: time.Hour, PollInterval: 10 * time.Millisecond})
+		if !errors.Is(err, context.Canceled) || fail.Code(err) != fail.Internal {
+			t.Fatalf("err = %v, want the cancellation as an internal error", err)
 		}
 	})
 }

@@ -147,9 +147,9 @@ def dagbag(dag_sets, airflow_db):
     """Every generated DAG, parsed by Airflow and stored in the metadata DB (what the
     scheduler's DAG processor does), so runs can be created for them."""
     from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.models.dagbag import DagBag, sync_bag_to_db
+    from compat import dag_bag, sync_bag_to_db
 
-    bag = DagBag(str(DAGS), include_examples=False)
+    bag = dag_bag(str(DAGS))
     assert bag.import_errors == {}, bag.import_errors
     DagBundlesManager().sync_bundles_to_db()
     sync_bag_to_db(bag, "dags-folder", None)

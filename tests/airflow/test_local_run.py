@@ -44,7 +44,7 @@ def local_runs(worker_bin, dag_sets, dagbag):
         proc = subprocess.run(
             [sys.executable, "-m", "airflow", "dags", "test", dag_id, "--conf",
              json.dumps({"partition": LOCAL_PARTITION})],
-            capture_output=True, text=True, timeout=1200,
+            capture_output=True, text=True,  # no timeout: a slow machine is not a failure
         )
         run_id = latest_run(dag_id)
         out[layer] = (dag_id, run_id, harness.task_states(dag_id, run_id), proc.stdout + proc.stderr)

@@ -42,7 +42,8 @@ def test_tasks_and_edges(dag_sets, dagbag, name):
 @pytest.mark.parametrize("name", SETS)
 def test_schedules(dag_sets, dagbag, name):
     from airflow.timetables.interval import CronDataIntervalTimetable
-    from airflow.timetables.simple import AssetTriggeredTimetable, NullTimetable
+    from airflow.timetables.simple import NullTimetable
+    from compat import ASSET_TIMETABLES
 
     for s, dag, nodes in each_dag(dag_sets, dagbag, name):
         cron, assets = expect.schedule(s, dag.dag_id, nodes)
@@ -51,7 +52,7 @@ def test_schedules(dag_sets, dagbag, name):
             assert isinstance(tt, CronDataIntervalTimetable), (dag.dag_id, tt)
             assert tt._expression == cron and str(tt._timezone) == "UTC"
         elif assets:
-            assert isinstance(tt, AssetTriggeredTimetable), (dag.dag_id, tt)
+            assert isinstance(tt, ASSET_TIMETABLES), (dag.dag_id, tt)
             # all of them (AssetAll): a run needs every upstream table published
             assert type(tt.asset_condition).__name__ == "AssetAll", dag.dag_id
             assert sorted(a.uri for a in tt.asset_condition.objects) == assets, dag.dag_id
