@@ -62,8 +62,13 @@ func testEnv(t *testing.T, specDir, lakeDir string) *tasks.Env {
 // readAudits parses every audit record under _audit/.
 func readAudits(t *testing.T, lakeDir string) []audit.Record {
 	t.Helper()
-	var out []audit.Record
-	root := filepath.Join(lakeDir, "_audit")
+	return readJSONTree[audit.Record](t, filepath.Join(lakeDir, "_audit"))
+}
+
+// readJSONTree parses every .json file under root as a T.
+func readJSONTree[T any](t *testing.T, root string) []T {
+	t.Helper()
+	var out []T
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
 			return err
@@ -72,9 +77,9 @@ func readAudits(t *testing.T, lakeDir string) []audit.Record {
 		if err != nil {
 			return err
 		}
-		var r audit.Record
+		var r T
 		if err := json.Unmarshal(b, &r); err != nil {
-			t.Errorf("audit %s: %v", p, err)
+			t.Errorf("%s: %v", p, err)
 			return nil
 		}
 		out = append(out, r)

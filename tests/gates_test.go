@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -98,27 +95,7 @@ func TestReferenceSpecPassesItsOwnGates(t *testing.T) {
 // readReports parses every validation report under _reports/.
 func readReports(t *testing.T, lakeDir string) []audit.Report {
 	t.Helper()
-	var out []audit.Report
-	root := filepath.Join(lakeDir, "_reports")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		var r audit.Report
-		if err := json.Unmarshal(b, &r); err != nil {
-			t.Errorf("report %s: %v", p, err)
-			return nil
-		}
-		out = append(out, r)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walk %s: %v", root, err)
-	}
+	out := readJSONTree[audit.Report](t, filepath.Join(lakeDir, "_reports"))
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Partition+out[i].Task+out[i].Table < out[j].Partition+out[j].Task+out[j].Table
 	})
