@@ -98,6 +98,30 @@ func (s *Session) Int(ctx context.Context, q string) (int64, error) {
 	return n.Int64, nil
 }
 
+// Column is a column as DuckDB describes a relation.
+type Column struct {
+	Name string
+	Type string
+}
+
+// Describe lists the columns of a relation (a FROM clause item) with their types.
+func (s *Session) Describe(ctx context.Context, from string) ([]Column, error) {
+	rows, err := s.Conn.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+from+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // Ident quotes an identifier for DuckDB (and BigQuery-compatible SQL).
 func Ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/inputfile"
 )
 
 // nullTokenCandidates are raw values that often mean "missing". One counts as a
@@ -76,10 +77,10 @@ func cleaned(name string, tokens []string) string {
 // load reads a table's files into a temp table and lists its columns.
 func (sc *scaffolder) load(ctx context.Context, t *table, idx int) error {
 	var parts []string
-	var first []described
+	var first []duck.Column
 	for i := range t.inputs {
 		in := &t.inputs[i]
-		if in.format == formatCSV {
+		if in.format == inputfile.CSV {
 			if err := sniff(ctx, sc.s, in); err != nil {
 				return err
 			}
@@ -95,7 +96,7 @@ func (sc *scaffolder) load(ctx context.Context, t *table, idx int) error {
 		if err != nil {
 			return err
 		}
-		cols, err := describe(ctx, sc.s, from)
+		cols, err := sc.s.Describe(ctx, from)
 		if err != nil {
 			return readErr(ctx, in.name, err)
 		}
@@ -112,25 +113,25 @@ func (sc *scaffolder) load(ctx context.Context, t *table, idx int) error {
 	if err := sc.s.Exec(ctx, q); err != nil {
 		return readErr(ctx, t.inputs[0].name, err)
 	}
-	cols, err := describe(ctx, sc.s, t.rel)
+	cols, err := sc.s.Describe(ctx, t.rel)
 	if err != nil {
 		return fmt.Errorf("table %s: %w", t.name, err)
 	}
 	// Columns in the first file's order, then any a later file adds.
 	order := map[string]int{}
 	for i, c := range first {
-		order[c.name] = i
+		order[c.Name] = i
 	}
 	sort.SliceStable(cols, func(i, j int) bool {
-		oi, iok := order[cols[i].name]
-		oj, jok := order[cols[j].name]
+		oi, iok := order[cols[i].Name]
+		oj, jok := order[cols[j].Name]
 		if iok != jok {
 			return iok
 		}
 		return iok && oi < oj
 	})
 	for _, c := range cols {
-		t.columns = append(t.columns, &column{name: c.name, bronzeType: c.typ, silverType: c.typ})
+		t.columns = append(t.columns, &column{name: c.Name, bronzeType: c.Type, silverType: c.Type})
 	}
 	t.rows, err = sc.s.Int(ctx, "SELECT count(*) FROM "+t.rel)
 	if err != nil {

@@ -14,45 +14,9 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/inputfile"
 	"github.com/shoplake/lakehouse/internal/spec"
 )
-
-// format is how an input file is read; the extensions are bronze import's.
-type format int
-
-const (
-	formatCSV format = iota + 1
-	formatParquet
-	formatNDJSON
-	formatJSON
-)
-
-func (f format) String() string {
-	return map[format]string{formatCSV: "CSV", formatParquet: "Parquet", formatNDJSON: "NDJSON", formatJSON: "JSON"}[f]
-}
-
-// formatOf detects a file's format by its extension, as `worker bronze import` does.
-func formatOf(name string) (format, bool, error) {
-	base := strings.ToLower(filepath.Base(name))
-	compressed := false
-	for _, z := range []string{".gz", ".zst"} {
-		if b, ok := strings.CutSuffix(base, z); ok {
-			base, compressed = b, true
-			break
-		}
-	}
-	switch ext := filepath.Ext(base); {
-	case ext == ".csv":
-		return formatCSV, compressed, nil
-	case ext == ".parquet" && !compressed:
-		return formatParquet, false, nil
-	case ext == ".ndjson" || ext == ".jsonl":
-		return formatNDJSON, compressed, nil
-	case ext == ".json":
-		return formatJSON, compressed, nil
-	}
-	return 0, false, fail.Usage(fmt.Errorf("input file %s: unknown format (want .csv, .parquet, .ndjson, .jsonl or .json)", name))
-}
 
 // dialect is how a CSV file is written, as DuckDB's sniffer found it. The fields
 // are the keys of a bronze table's csv: block (DESIGN section 10).
@@ -73,15 +37,15 @@ type input struct {
 	name    string // as given
 	base    string // file name, for comments (deterministic across folders)
 	abs     string
-	format  format
+	format  inputfile.Format
 	dialect dialect // CSV only
 }
 
 // openInput checks a file and detects its format; a missing file is a usage error.
 func openInput(name string) (input, error) {
-	f, compressed, err := formatOf(name)
+	f, compressed, err := inputfile.Detect(name)
 	if err != nil {
-		return input{}, err
+		return input{}, fail.Usage(err)
 	}
 	st, err := os.Stat(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -101,7 +65,7 @@ func openInput(name string) (input, error) {
 		return input{}, fmt.Errorf("input file %s: %w", name, err)
 	}
 	in := input{name: name, base: filepath.Base(name), abs: abs, format: f, dialect: defaultDialect}
-	if f == formatCSV && !compressed {
+	if f == inputfile.CSV && !compressed {
 		ok, err := validUTF8(abs)
 		if err != nil {
 			return input{}, fmt.Errorf("input file %s: %w", name, err)
@@ -179,7 +143,7 @@ func sniff(ctx context.Context, s *duck.Session, in *input) error {
 func reader(ctx context.Context, s *duck.Session, in input) (string, error) {
 	p := duck.Str(in.abs)
 	switch in.format {
-	case formatCSV:
+	case inputfile.CSV:
 		d := in.dialect
 		opts := fmt.Sprintf("all_varchar = true, hive_partitioning = false, header = %t, delim = %s, quote = %s, escape = %s, skip = %d",
 			d.Header, duck.Str(d.Delimiter), duck.Str(d.Quote), duck.Str(d.Escape), d.SkipRows)
@@ -187,26 +151,14 @@ func reader(ctx context.Context, s *duck.Session, in input) (string, error) {
 			opts += ", encoding = " + duck.Str(d.Encoding)
 		}
 		return "read_csv(" + p + ", " + opts + ")", nil
-	case formatParquet:
-		return "read_parquet(" + p + ", hive_partitioning = false)", nil
+	case inputfile.Parquet:
+		return inputfile.ParquetReader(in.abs), nil
 	}
-	jsonFormat := "'newline_delimited'"
-	if in.format == formatJSON {
-		jsonFormat = "'auto'"
-	}
-	opts := ", format = " + jsonFormat + ", hive_partitioning = false"
-	cols, err := describe(ctx, s, "read_json("+p+opts+")")
+	from, err := inputfile.JSONReader(ctx, s, in.abs, in.format)
 	if err != nil {
 		return "", readErr(ctx, in.name, err)
 	}
-	if len(cols) == 0 {
-		return "", fail.Data(fmt.Errorf("read %s: no columns found", in.name))
-	}
-	defs := make([]string, len(cols))
-	for i, c := range cols {
-		defs[i] = duck.Str(c.name) + ": 'VARCHAR'"
-	}
-	return "read_json(" + p + opts + ", columns = {" + strings.Join(defs, ", ") + "})", nil
+	return from, nil
 }
 
 // readErr says which file could not be read; a file DuckDB cannot parse is bad
@@ -218,34 +170,14 @@ func readErr(ctx context.Context, name string, err error) error {
 	return fail.Data(fmt.Errorf("read %s: %s", name, strings.Join(strings.Fields(err.Error()), " ")))
 }
 
-type described struct{ name, typ string }
-
-// describe lists the columns of a relation.
-func describe(ctx context.Context, s *duck.Session, from string) ([]described, error) {
-	rows, err := s.Conn.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+from+")")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []described
-	for rows.Next() {
-		var d described
-		if err := rows.Scan(&d.name, &d.typ); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
 // checkNames refuses column names that are not plain identifiers: the spec allows
 // no others, and bronze import matches a file's header to the spec's columns by
 // name (case-insensitively), never by position, so the header itself must change.
-func checkNames(in string, cols []described) error {
+func checkNames(in string, cols []duck.Column) error {
 	var bad []string
 	for _, c := range cols {
-		if !spec.IsIdent(c.name) {
-			bad = append(bad, fmt.Sprintf("%q (e.g. %s)", c.name, suggestIdent(c.name)))
+		if !spec.IsIdent(c.Name) {
+			bad = append(bad, fmt.Sprintf("%q (e.g. %s)", c.Name, suggestIdent(c.Name)))
 		}
 	}
 	if len(bad) == 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/inputfile"
 	"github.com/shoplake/lakehouse/internal/spec"
 )
 
@@ -191,7 +192,7 @@ func infer(ctx context.Context, o duck.Options, tables []*table, existing *spec.
 // csvBlock reports whether a table needs a csv: block: its files are not written
 // the way bronze import reads CSV by default.
 func (t *table) csvBlock() bool {
-	return t.inputs[0].format == formatCSV && t.inputs[0].dialect != defaultDialect
+	return t.inputs[0].format == inputfile.CSV && t.inputs[0].dialect != defaultDialect
 }
 
 // dialectNote says how the files differ from the default CSV dialect.

@@ -97,38 +97,9 @@ func specTypes(ctx context.Context, s *duck.Session, env *tasks.Env, t *spec.Bro
 	return out, nil
 }
 
-// column is a column as DuckDB describes a relation.
-type column struct {
-	Name string
-	Type string
-}
-
 // describe lists the columns of a relation (a FROM clause item).
-func describe(ctx context.Context, s *duck.Session, from string) ([]column, error) {
-	rows, err := s.Conn.QueryContext(ctx, "DESCRIBE SELECT * FROM "+from)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	names, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	var out []column
-	for rows.Next() {
-		vals := make([]any, len(names))
-		ptrs := make([]any, len(names))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		name, _ := vals[0].(string)
-		typ, _ := vals[1].(string)
-		out = append(out, column{Name: name, Type: typ})
-	}
-	return out, rows.Err()
+func describe(ctx context.Context, s *duck.Session, from string) ([]duck.Column, error) {
+	return s.Describe(ctx, from)
 }
 
 // oneLine folds a (DuckDB) error message onto one line for logs and exit messages.

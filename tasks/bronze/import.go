@@ -16,6 +16,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/internal/inputfile"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/tasks"
 )
@@ -29,39 +30,6 @@ type ImportOptions struct {
 	Files []string
 	// Source is recorded in the manifest; default DefaultSource.
 	Source string
-}
-
-// format is how an input file is read.
-type format int
-
-const (
-	formatCSV format = iota + 1
-	formatParquet
-	formatNDJSON
-	formatJSON
-)
-
-// formatOf detects an input's format by its extension.
-func formatOf(name string) (format, error) {
-	base := strings.ToLower(filepath.Base(name))
-	compressed := false
-	for _, z := range []string{".gz", ".zst"} {
-		if b, ok := strings.CutSuffix(base, z); ok {
-			base, compressed = b, true
-			break
-		}
-	}
-	switch ext := filepath.Ext(base); {
-	case ext == ".csv":
-		return formatCSV, nil
-	case ext == ".parquet" && !compressed:
-		return formatParquet, nil
-	case ext == ".ndjson" || ext == ".jsonl":
-		return formatNDJSON, nil
-	case ext == ".json":
-		return formatJSON, nil
-	}
-	return 0, fmt.Errorf("input file %s: unknown format (want .csv, .parquet, .ndjson, .jsonl or .json)", name)
 }
 
 // Import converts local files into a bronze partition: one Parquet file per input
@@ -154,7 +122,7 @@ type importResult struct {
 type input struct {
 	name   string // as given
 	abs    string
-	format format
+	format inputfile.Format
 }
 
 func (im *importer) run(ctx context.Context, names []string) (importResult, error) {
@@ -164,7 +132,7 @@ func (im *importer) run(ctx context.Context, names []string) (importResult, erro
 	}
 	inputs := make([]input, len(names))
 	for i, n := range names {
-		f, err := formatOf(n)
+		f, _, err := inputfile.Detect(n)
 		if err != nil {
 			return res, fail.Usage(err)
 		}
@@ -309,30 +277,13 @@ func fileURI(abs string) string { return "file://" + filepath.ToSlash(abs) }
 // decide what converts (and the raw text of VARCHAR columns is kept). Hive
 // partitioning is off: a folder named key=value must not add a column.
 func (im *importer) reader(ctx context.Context, s *duck.Session, in input) (string, error) {
-	p := duck.Str(in.abs)
 	switch in.format {
-	case formatCSV:
+	case inputfile.CSV:
 		return im.csvReader(ctx, s, in)
-	case formatParquet:
-		return "read_parquet(" + p + ", hive_partitioning = false)", nil
+	case inputfile.Parquet:
+		return inputfile.ParquetReader(in.abs), nil
 	}
-	jsonFormat := "'newline_delimited'"
-	if in.format == formatJSON {
-		jsonFormat = "'auto'"
-	}
-	opts := ", format = " + jsonFormat + ", hive_partitioning = false"
-	cols, err := describe(ctx, s, "read_json("+p+opts+")")
-	if err != nil {
-		return "", err
-	}
-	if len(cols) == 0 {
-		return "", errors.New("no columns found")
-	}
-	defs := make([]string, len(cols))
-	for i, c := range cols {
-		defs[i] = duck.Str(c.Name) + ": 'VARCHAR'"
-	}
-	return "read_json(" + p + opts + ", columns = {" + strings.Join(defs, ", ") + "})", nil
+	return inputfile.JSONReader(ctx, s, in.abs, in.format)
 }
 
 // csvReader fixes a CSV input's dialect (the table's csv block, else detected),
@@ -384,7 +335,7 @@ func (im *importer) convert(ctx context.Context, s *duck.Session, in input, type
 	}
 
 	// Match the spec's columns by name; a column spelled with other case still counts.
-	src := make([]*column, len(t.Columns))
+	src := make([]*duck.Column, len(t.Columns))
 	used := make(map[string]bool)
 	var missing []string
 	for i, c := range t.Columns {

@@ -396,7 +396,7 @@ func (v *validator) readFiles(ctx context.Context, m *lake.Manifest, files []lak
 		// Without hive_partitioning=false DuckDB would add ingest_dt from the folder name.
 		from := "read_parquet(" + duck.Str(lp) + ", hive_partitioning = false)"
 		n, err := s.Int(ctx, "SELECT count(*) FROM "+from)
-		var cols []column
+		var cols []duck.Column
 		if err == nil {
 			cols, err = describe(ctx, s, from)
 		}
