@@ -245,8 +245,7 @@ func assetURI(s *spec.Spec, o Options, n spec.Node) string {
 	if o.Flavor == FlavorLocal {
 		ns += LocalSuffix
 	}
-	switch n.Task {
-	case spec.TaskBronzeValidate, spec.TaskPublish, spec.TaskGoldBuild:
+	if k, _ := spec.KindOf(n.Task); k.Asset {
 		return "lake://" + path.Join(ns, n.Layer, n.Table)
 	}
 	return ""
@@ -256,66 +255,30 @@ func assetURI(s *spec.Spec, o Options, n spec.Node) string {
 func taskID(nodeID string) string { return strings.ReplaceAll(nodeID, ".", "__") }
 
 // workerArgs is the worker command line of a node after the global flags, with
-// partitionArg standing for the partition (DESIGN section 5).
+// partitionArg standing for the partition (DESIGN section 5); nil for a task kind
+// the graph does not schedule.
 func workerArgs(n spec.Node, st *settings) []string {
-	p := []string{"--partition", partitionArg}
-	switch n.Task {
-	case spec.TaskBronzeValidate:
-		return join([]string{"bronze", "validate", "--table", n.Table}, p, []string{"--wait", st.bronzeWait})
-	case spec.TaskSilverBuild:
-		return join([]string{"silver", "build", "--table", n.Table}, p)
-	case spec.TaskSilverValidate:
-		return join([]string{"silver", "validate", "--table", n.Table}, p)
-	case spec.TaskPublish:
-		return join([]string{"publish", "--layer", n.Layer, "--table", n.Table}, p)
-	case spec.TaskDimsSnapshot:
-		return join([]string{"dims", "snapshot", "--dim", n.Table}, p, []string{"--if-stale"})
-	case spec.TaskEnrichedBuild:
-		return join([]string{"enriched", "build", "--transform", n.Table}, p)
-	case spec.TaskEnrichedValidate:
-		return join([]string{"enriched", "validate", "--transform", n.Table}, p)
-	case spec.TaskGoldLoad:
-		return join([]string{"gold", "load", "--table", n.Table}, p)
-	case spec.TaskGoldBuild:
-		return join([]string{"gold", "build", "--mart", n.Table}, p)
+	k, ok := spec.KindOf(n.Task)
+	if !ok {
+		return nil
 	}
-	return nil
+	return k.Args(n, spec.PodArgs{Partition: partitionArg, BronzeWait: st.bronzeWait})
 }
 
 // partitionArg marks where the partition goes in workerArgs.
 const partitionArg = "\x00partition"
 
-func join(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-// what explains a node in one line, for the comment above its task.
+// what explains a node in one line, for the comment above its task. A gate's
+// line already says what its exit means, so only the others name their asset.
 func what(n spec.Node, uri string) string {
-	switch n.Task {
-	case spec.TaskBronzeValidate:
-		return "gate: manifest, files, schema; exit 4 (still missing after --wait) skips what follows"
-	case spec.TaskSilverBuild:
-		return "cast, clean, dedup, check; stage silver and quarantine"
-	case spec.TaskSilverValidate:
-		return "gate: conservation, PK/FK integrity, quarantine rate, row loss"
-	case spec.TaskPublish:
-		return "commit the partition this run staged; emits " + uri
-	case spec.TaskDimsSnapshot:
-		return "snapshot if older than max_age; exit 4 (fresh) skips the publish"
-	case spec.TaskEnrichedBuild:
-		return "run the transform's SQL; stage its partition"
-	case spec.TaskEnrichedValidate:
-		return "gate: min rows, not-null columns, rules"
-	case spec.TaskGoldLoad:
-		return "load the published partition into the warehouse"
-	case spec.TaskGoldBuild:
-		return "build the mart's partition; emits " + uri
+	k, ok := spec.KindOf(n.Task)
+	if !ok {
+		return n.Task
 	}
-	return n.Task
+	if uri != "" && !k.Gate {
+		return k.Does + "; emits " + uri
+	}
+	return k.Does
 }
 
 // edgesWithin returns the graph's edges between nodes of the DAG, grouped by source

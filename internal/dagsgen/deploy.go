@@ -25,14 +25,10 @@ const (
 	DefaultCPU        = "1"
 )
 
-// defaultMemory is a task's memory by task kind (DESIGN section 7): base silver and
-// enriched transforms hold a partition in DuckDB; everything else streams.
+// defaultMemory is a task's memory by task kind (DESIGN section 7, spec.Kind.Memory).
 func defaultMemory(task string) string {
-	switch task {
-	case spec.TaskSilverBuild, spec.TaskSilverValidate:
-		return "2Gi"
-	case spec.TaskEnrichedBuild, spec.TaskEnrichedValidate:
-		return "6Gi"
+	if k, _ := spec.KindOf(task); k.Memory != "" {
+		return k.Memory
 	}
 	return "1Gi"
 }
@@ -40,17 +36,15 @@ func defaultMemory(task string) string {
 // isGate reports whether a task kind is a gate: gates never retry, since a failed
 // check fails again on the same data.
 func isGate(task string) bool {
-	switch task {
-	case spec.TaskBronzeValidate, spec.TaskSilverValidate, spec.TaskEnrichedValidate:
-		return true
-	}
-	return false
+	k, _ := spec.KindOf(task)
+	return k.Gate
 }
 
 // skipsOnNothing reports whether a task kind exits 4 when there is nothing to do
 // (a late bronze partition, fresh dims), which Airflow turns into a skip.
 func skipsOnNothing(task string) bool {
-	return task == spec.TaskBronzeValidate || task == spec.TaskDimsSnapshot
+	k, _ := spec.KindOf(task)
+	return k.SkipsOnNothing
 }
 
 // settings are the spec's deploy values with defaults applied and checked.

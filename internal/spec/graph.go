@@ -31,25 +31,12 @@ func layerRank(l string) int {
 	return len(Layers())
 }
 
-// Task kinds, as Node.Task names them; each matches a worker command.
-const (
-	TaskBronzeValidate   = "bronze.validate"
-	TaskSilverBuild      = "silver.build"
-	TaskSilverValidate   = "silver.validate"
-	TaskPublish          = "publish"
-	TaskDimsSnapshot     = "dims.snapshot"
-	TaskEnrichedBuild    = "enriched.build"
-	TaskEnrichedValidate = "enriched.validate"
-	TaskGoldLoad         = "gold.load"
-	TaskGoldBuild        = "gold.build"
-)
-
 // Node is one task of the pipeline for one table.
 type Node struct {
 	// ID is unique in the graph: "silver.build.orders", "publish.dims.customers",
 	// "gold.load.silver.orders".
 	ID string `json:"id"`
-	// Task is the task kind (Task* constants).
+	// Task is the task kind (Task* constants; Kinds describes each).
 	Task string `json:"task"`
 	// Layer is the layer the task works on; publish nodes carry the published layer.
 	Layer string `json:"layer"`
