@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks/bronze"
 	"github.com/shoplake/lakehouse/tasks/publish"
 	"github.com/shoplake/lakehouse/tasks/silver"
@@ -96,8 +97,8 @@ func publishCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "publish",
 		Usage: "commit what a run staged once its gate passed (silver also commits its quarantine)",
-		Description: "Requires this run's gate report with a status other than fail: silver.validate (silver),\n" +
-			"enriched.validate (enriched), dims.snapshot (dims; --partition is the snapshot_dt).\n" +
+		Description: "Requires this run's gate report with a status other than fail: " + spec.TaskSilverValidate + " (silver),\n" +
+			spec.TaskEnrichedValidate + " (enriched), " + spec.TaskDimsSnapshot + " (dims; --partition is the " + lake.DimsKey + ").\n" +
 			"Publishing a run that is already committed is a no-op.",
 		Flags: append([]cli.Flag{&cli.StringFlag{Name: "layer", Required: true,
 			Usage: "layer to publish: " + lake.Silver + ", " + lake.Enriched + " or " + lake.Dims}},

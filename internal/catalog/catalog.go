@@ -21,18 +21,6 @@ import (
 	"github.com/shoplake/lakehouse/internal/spec"
 )
 
-// SnapshotKey is the partition key of dims snapshots (dims/<dim>/snapshot_dt=<date>/).
-const SnapshotKey = "snapshot_dt"
-
-// Columns silver adds to every quarantine row besides the raw bronze columns
-// (tasks/silver writes them).
-var quarantineColumns = []lake.Field{
-	{Name: "_reject_reason", Type: "VARCHAR"},
-	{Name: "_run_id", Type: "VARCHAR"},
-	{Name: "_source_file", Type: "VARCHAR"},
-	{Name: "_source_row", Type: "BIGINT"},
-}
-
 // Catalog binds names for one partition D: dims resolve to the snapshots on or
 // before D; every other name stands for all committed partitions of its table
 // (the SQL filters with {{ partition }}).
@@ -218,18 +206,18 @@ func (c *Catalog) resolve(r spec.Ref) (source, error) {
 		if b, ok := s.BronzeTable(t.Source); ok {
 			src.empty = fields(b.Columns)
 		}
-		src.empty = append(append(src.empty, quarantineColumns...), lake.Field{Name: t.Key(), Type: "DATE"})
+		src.empty = append(append(src.empty, lake.QuarantineFields()...), lake.Field{Name: t.Key(), Type: "DATE"})
 		return src, nil
 	case lake.Dims:
 		d, history, ok := s.DimOf(r.Name)
 		if !ok {
 			break
 		}
-		src.table, src.key = d.Name, SnapshotKey
+		src.table, src.key = d.Name, lake.DimsKey
 		if t, ok := s.SilverTable(d.Source); ok {
 			src.empty = fields(t.Columns)
 		}
-		src.empty = append(src.empty, lake.Field{Name: SnapshotKey, Type: "DATE"})
+		src.empty = append(src.empty, lake.Field{Name: lake.DimsKey, Type: "DATE"})
 		upTo := func(vals []string) []string {
 			n := sort.SearchStrings(vals, c.Partition+"\x00") // values <= D
 			return vals[:n]

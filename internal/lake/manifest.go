@@ -223,6 +223,28 @@ const (
 	Dims       = "dims"
 )
 
+// DimsKey is the partition key of dims snapshots (dims/<dim>/snapshot_dt=<date>/).
+const DimsKey = "snapshot_dt"
+
+// Columns silver adds to every quarantine row after the raw bronze columns
+// (DESIGN section 3): the rule a row broke, the run, and where the row came from.
+const (
+	ColRejectReason = "_reject_reason"
+	ColRunID        = "_run_id"
+	ColSourceFile   = "_source_file"
+	ColSourceRow    = "_source_row"
+)
+
+// QuarantineFields are the quarantine's own columns, in order, typed.
+func QuarantineFields() []Field {
+	return []Field{
+		{Name: ColRejectReason, Type: "VARCHAR"},
+		{Name: ColRunID, Type: "VARCHAR"},
+		{Name: ColSourceFile, Type: "VARCHAR"},
+		{Name: ColSourceRow, Type: "BIGINT"},
+	}
+}
+
 // PartitionDir is <layer>/<table>/<key>=<value>.
 func PartitionDir(layer, table, key, value string) string {
 	return path.Join(layer, table, key+"="+value)

@@ -8,11 +8,9 @@ import (
 	"text/template"
 
 	"github.com/shoplake/lakehouse/internal/catalog"
+	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
 )
-
-// DimsKey is the partition key of dims snapshots (dims/<dim>/snapshot_dt=<D>/).
-const DimsKey = "snapshot_dt"
 
 // Dialect renders what differs between the warehouses. Every spec SQL file is
 // written once; its macros call these.
@@ -168,9 +166,9 @@ func bindRef(r spec.Ref, o RenderOptions, next *token) string {
 	day := d.Date(o.Partition)
 	var q string
 	if history {
-		q = fmt.Sprintf("(SELECT * FROM %s WHERE %s <= %s)", t, DimsKey, day)
+		q = fmt.Sprintf("(SELECT * FROM %s WHERE %s <= %s)", t, lake.DimsKey, day)
 	} else {
-		q = fmt.Sprintf("(SELECT * FROM %s WHERE %s = (SELECT MAX(%s) FROM %s WHERE %s <= %s))", t, DimsKey, DimsKey, t, DimsKey, day)
+		q = fmt.Sprintf("(SELECT * FROM %s WHERE %s = (SELECT MAX(%s) FROM %s WHERE %s <= %s))", t, lake.DimsKey, lake.DimsKey, t, lake.DimsKey, day)
 	}
 	if next == nil || !next.isAlias() {
 		q += " AS " + r.Name

@@ -21,12 +21,6 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 )
 
-// Task names, as audits and reports record them.
-const (
-	ImportTask   = "bronze.import"
-	ValidateTask = "bronze.validate"
-)
-
 // DefaultSource is the manifest's source when an import names none.
 const DefaultSource = "bronze-import"
 

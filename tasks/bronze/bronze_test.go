@@ -231,7 +231,7 @@ func readAudit(t *testing.T, env testEnv, task, table, d string) *audit.Record {
 
 func readReport(t *testing.T, env testEnv, table, d string) *audit.Report {
 	t.Helper()
-	b, err := lake.ReadAll(context.Background(), env.Lake, audit.ReportPath(d, env.RunID, ValidateTask, table))
+	b, err := lake.ReadAll(context.Background(), env.Lake, audit.ReportPath(d, env.RunID, spec.TaskBronzeValidate, table))
 	if err != nil {
 		t.Fatal(err)
 	}

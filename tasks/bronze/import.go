@@ -18,6 +18,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/inputfile"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
 )
 
@@ -41,7 +42,7 @@ type ImportOptions struct {
 func Import(ctx context.Context, env *tasks.Env, o ImportOptions) (*audit.Record, error) {
 	started := env.Clock()
 	rec := &audit.Record{
-		RunID: env.RunID, Task: ImportTask, Table: o.Table, Partition: o.Partition,
+		RunID: env.RunID, Task: spec.TaskBronzeImport, Table: o.Table, Partition: o.Partition,
 		StartedAt: started.Format(time.RFC3339Nano), SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version,
 	}
 	tg, err := resolve(env, o.Table, o.Partition)
@@ -50,7 +51,7 @@ func Import(ctx context.Context, env *tasks.Env, o ImportOptions) (*audit.Record
 		finishRecord(env, rec, started, err)
 		return rec, err
 	}
-	log := env.Log.With("task", ImportTask, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
+	log := env.Log.With("task", spec.TaskBronzeImport, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
 	im := &importer{env: env, tg: tg, log: log, source: o.Source}
 	if im.source == "" {
 		im.source = DefaultSource

@@ -15,6 +15,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 )
 
 // ordersNDJSON is 3 orders as JSON lines: numbers and nested values arrive as their JSON text.
@@ -78,7 +79,7 @@ func TestImportThenValidate(t *testing.T) {
 			if rec.Status != audit.StatusSuccess || rec.RowsIn != tc.rows || rec.RowsOut != tc.rows || len(rec.Outputs) != len(files) {
 				t.Errorf("import audit = %+v, want success with %d rows and %d outputs", rec, tc.rows, len(files))
 			}
-			stored := readAudit(t, env, ImportTask, "orders", day)
+			stored := readAudit(t, env, spec.TaskBronzeImport, "orders", day)
 			if stored.RowsOut != tc.rows || stored.Outputs[0].URI != env.Lake.URI(path.Join(partDir("orders", day), "part-00000.parquet")) {
 				t.Errorf("stored import audit = %+v", stored)
 			}

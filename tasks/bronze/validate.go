@@ -16,6 +16,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
 )
 
@@ -61,10 +62,10 @@ const maxListed = 10
 func Validate(ctx context.Context, env *tasks.Env, o ValidateOptions) (*audit.Record, *audit.Report, error) {
 	started := env.Clock()
 	rec := &audit.Record{
-		RunID: env.RunID, Task: ValidateTask, Table: o.Table, Partition: o.Partition,
+		RunID: env.RunID, Task: spec.TaskBronzeValidate, Table: o.Table, Partition: o.Partition,
 		StartedAt: started.Format(time.RFC3339Nano), SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version,
 	}
-	rep := &audit.Report{RunID: env.RunID, Task: ValidateTask, Table: o.Table, Partition: o.Partition}
+	rep := &audit.Report{RunID: env.RunID, Task: spec.TaskBronzeValidate, Table: o.Table, Partition: o.Partition}
 	tg, err := resolve(env, o.Table, o.Partition)
 	if err == nil {
 		err = checkValidateOptions(o)
@@ -73,7 +74,7 @@ func Validate(ctx context.Context, env *tasks.Env, o ValidateOptions) (*audit.Re
 		finishRecord(env, rec, started, err)
 		return rec, rep, err
 	}
-	log := env.Log.With("task", ValidateTask, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
+	log := env.Log.With("task", spec.TaskBronzeValidate, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
 	v := &validator{env: env, tg: tg, log: log, rep: rep, since: o.Since}
 
 	var result error

@@ -14,6 +14,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 )
 
 // ordersFrom is two orders in the spec's columns, to select other shapes from.
@@ -211,7 +212,7 @@ func TestValidateFailures(t *testing.T) {
 			if stored.Status != audit.Fail || checkStatus(stored, tc.check) != audit.Fail {
 				t.Errorf("stored report = %+v", stored)
 			}
-			storedRec := readAudit(t, env, ValidateTask, "orders", day)
+			storedRec := readAudit(t, env, spec.TaskBronzeValidate, "orders", day)
 			if storedRec.Status != audit.StatusFailed || storedRec.ExitCode != fail.BadData || storedRec.Report == "" || rec.Error == "" {
 				t.Errorf("stored audit = %+v", storedRec)
 			}
@@ -246,7 +247,7 @@ func TestValidatePasses(t *testing.T) {
 			t.Errorf("check %s = %q, want pass", name, checkStatus(rep, name))
 		}
 	}
-	if rec.RowsIn != 9 || rec.Inputs[0].Rows != 9 || rec.Status != audit.StatusSuccess || rec.Report != env.Lake.URI(audit.ReportPath(day, env.RunID, ValidateTask, "orders")) {
+	if rec.RowsIn != 9 || rec.Inputs[0].Rows != 9 || rec.Status != audit.StatusSuccess || rec.Report != env.Lake.URI(audit.ReportPath(day, env.RunID, spec.TaskBronzeValidate, "orders")) {
 		t.Errorf("audit = %+v", rec)
 	}
 	mustContain(t, "logs", env.logs.String(), "level=INFO", "passed validation")
@@ -404,7 +405,7 @@ func TestValidateWait(t *testing.T) {
 		if rep.Status != audit.StatusSkipped || rec.Status != audit.StatusSkipped || rec.ExitCode != fail.Nothing {
 			t.Errorf("report %+v, audit %+v", rep, rec)
 		}
-		if got := readAudit(t, env, ValidateTask, "orders", day); got.Status != audit.StatusSkipped {
+		if got := readAudit(t, env, spec.TaskBronzeValidate, "orders", day); got.Status != audit.StatusSkipped {
 			t.Errorf("stored audit = %+v", got)
 		}
 		if got := readReport(t, env, "orders", day); got.Status != audit.StatusSkipped {

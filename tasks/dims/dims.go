@@ -22,20 +22,13 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 )
 
-// TaskSnapshot is the task name of a snapshot, in its audit and its report; publish
-// requires this run's report for the dim and date.
-const TaskSnapshot = "dims.snapshot"
-
-// Key is the partition key of every dim: the date the snapshot is as of.
-const Key = "snapshot_dt"
-
 // Columns a snapshot adds to the source's silver columns.
 const (
 	// ColSourcePartition is the silver partition the row's version came from.
 	ColSourcePartition = "source_partition"
 	// ColSnapshotDT repeats the partition value in the rows, as silver does with its
 	// partition column, so dims.<dim>_history can be read without hive partitioning.
-	ColSnapshotDT = Key
+	ColSnapshotDT = lake.DimsKey
 )
 
 // Options select the snapshot to take.
@@ -102,12 +95,12 @@ func Snapshot(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 				d.Name, fr.SnapshotDT, fr.RunID, Human(fr.Age), Human(fr.MaxAge)))
 		}
 		if err != nil {
-			rec, err := env.Run(ctx, TaskSnapshot, d.Name, day, func(*audit.Record, *slog.Logger) error { return err })
+			rec, err := env.Run(ctx, spec.TaskDimsSnapshot, d.Name, day, func(*audit.Record, *slog.Logger) error { return err })
 			return rec, nil, err
 		}
 		fresh = fr
 	}
-	return env.Gate(ctx, TaskSnapshot, "dims snapshot", d.Name, day, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+	return env.Gate(ctx, spec.TaskDimsSnapshot, "dims snapshot", d.Name, day, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
 		if fresh != nil {
 			log.Info("dims stale: taking a snapshot", "freshness", fresh.String())
 		}
@@ -123,7 +116,7 @@ func Snapshot(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 
 func snapshot(ctx context.Context, env *tasks.Env, d *spec.Dim, src *spec.SilverTable, day string, rec *audit.Record, rep *audit.Report) error {
 	l := env.Lake
-	stageDir := lake.StagingDir(env.RunID, lake.Dims, d.Name, Key, day)
+	stageDir := lake.StagingDir(env.RunID, lake.Dims, d.Name, lake.DimsKey, day)
 	// A retake must never leave an earlier attempt's manifest next to new files.
 	if err := l.Delete(ctx, path.Join(stageDir, lake.ManifestFile)); err != nil {
 		return err
@@ -191,7 +184,7 @@ func snapshot(ctx context.Context, env *tasks.Env, d *spec.Dim, src *spec.Silver
 		return err
 	}
 	m := lake.Manifest{Version: lake.ManifestVersion, Table: d.Name, Layer: lake.Dims,
-		Partition: map[string]string{Key: day}, RowCount: rows, Schema: q.schema(), Source: lake.Silver + "." + src.Name,
+		Partition: map[string]string{lake.DimsKey: day}, RowCount: rows, Schema: q.schema(), Source: lake.Silver + "." + src.Name,
 		Files: []lake.File{{Path: "part-00000.parquet", Rows: rows, Bytes: info.Size, CRC32C: info.CRC32C}}}
 	mp := path.Join(stageDir, lake.ManifestFile)
 	if _, err := lake.WriteBytes(ctx, l, mp, lake.EncodeJSON(&m), lake.Precondition{}); err != nil {
@@ -261,14 +254,14 @@ type Changes struct {
 func (q query) changes(ctx context.Context, env *tasks.Env, s *duck.Session, d *spec.Dim, work string) (audit.Check, error) {
 	c := audit.Check{Name: "changes", Status: audit.Pass}
 	var ch Changes
-	vals, err := lake.CommittedPartitions(ctx, env.Lake, lake.Dims, d.Name, Key)
+	vals, err := lake.CommittedPartitions(ctx, env.Lake, lake.Dims, d.Name, lake.DimsKey)
 	if err != nil {
 		return c, err
 	}
 	var prev *lake.Partition
 	for i := len(vals) - 1; i >= 0; i-- {
 		if vals[i] < q.day {
-			if prev, err = lake.ReadCommitted(ctx, env.Lake, lake.Dims, d.Name, Key, vals[i]); err != nil {
+			if prev, err = lake.ReadCommitted(ctx, env.Lake, lake.Dims, d.Name, lake.DimsKey, vals[i]); err != nil {
 				return c, err
 			}
 			break

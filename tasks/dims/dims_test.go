@@ -104,7 +104,7 @@ func commitSilver(t *testing.T, env *tasks.Env, day, runID string, rows ...[3]st
 // snapshotRows reads a committed dims partition: customer_id -> "email|source_partition|snapshot_dt".
 func snapshotRows(t *testing.T, env *tasks.Env, day string) map[string]string {
 	t.Helper()
-	p, err := lake.ReadCommitted(context.Background(), env.Lake, lake.Dims, "customers", dims.Key, day)
+	p, err := lake.ReadCommitted(context.Background(), env.Lake, lake.Dims, "customers", lake.DimsKey, day)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,12 +232,12 @@ func TestSnapshotHoldsLatestVersionAndCountsChanges(t *testing.T) {
 		}
 	}
 	// The report is in the lake where publish looks for it.
-	b, err := lake.ReadAll(context.Background(), env.Lake, audit.ReportPath("2026-11-20", "s2", dims.TaskSnapshot, "customers"))
+	b, err := lake.ReadAll(context.Background(), env.Lake, audit.ReportPath("2026-11-20", "s2", spec.TaskDimsSnapshot, "customers"))
 	if err != nil || !json.Valid(b) {
 		t.Fatalf("report not written: %v", err)
 	}
 	ptr, _, err := lake.ReadPointer(context.Background(), env.Lake, "dims/customers/_latest.json")
-	if err != nil || ptr.Partition[dims.Key] != "2026-11-20" || ptr.RunID != "s2" {
+	if err != nil || ptr.Partition[lake.DimsKey] != "2026-11-20" || ptr.RunID != "s2" {
 		t.Errorf("pointer = %+v, %v", ptr, err)
 	}
 }
@@ -276,7 +276,7 @@ func TestFreshnessGate(t *testing.T) {
 	if rec.Status != audit.StatusSkipped || rec.ExitCode != fail.Nothing {
 		t.Errorf("skip audit = %s / %d", rec.Status, rec.ExitCode)
 	}
-	if _, err := lake.ReadStaged(ctx, env.Lake, "r2", lake.Dims, "customers", dims.Key, "2026-11-20"); err == nil {
+	if _, err := lake.ReadStaged(ctx, env.Lake, "r2", lake.Dims, "customers", lake.DimsKey, "2026-11-20"); err == nil {
 		t.Error("a skipped snapshot staged something")
 	}
 
@@ -311,8 +311,8 @@ func TestPublishDimsNeedsAPassingSnapshotReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Tamper with the report: a failed snapshot gate blocks the publish.
-	p := audit.ReportPath("2026-11-20", "r1", dims.TaskSnapshot, "customers")
-	rep := audit.Report{RunID: "r1", Task: dims.TaskSnapshot, Table: "customers", Partition: "2026-11-20", Status: audit.Fail,
+	p := audit.ReportPath("2026-11-20", "r1", spec.TaskDimsSnapshot, "customers")
+	rep := audit.Report{RunID: "r1", Task: spec.TaskDimsSnapshot, Table: "customers", Partition: "2026-11-20", Status: audit.Fail,
 		Checks: []audit.Check{{Name: "row_count", Status: audit.Fail}}}
 	if _, err := lake.WriteBytes(ctx, env.Lake, p, lake.EncodeJSON(&rep), lake.Precondition{}); err != nil {
 		t.Fatal(err)
@@ -321,7 +321,7 @@ func TestPublishDimsNeedsAPassingSnapshotReport(t *testing.T) {
 	if fail.Code(err) != fail.BadData {
 		t.Fatalf("publish after a failed snapshot gate: code %d, %v", fail.Code(err), err)
 	}
-	if _, err := env.Lake.Stat(ctx, path.Join(lake.PartitionDir(lake.Dims, "customers", dims.Key, "2026-11-20"), lake.ManifestFile)); err == nil {
+	if _, err := env.Lake.Stat(ctx, path.Join(lake.PartitionDir(lake.Dims, "customers", lake.DimsKey, "2026-11-20"), lake.ManifestFile)); err == nil {
 		t.Error("a refused publish committed the partition")
 	}
 }

@@ -57,7 +57,7 @@ func ReadFreshness(ctx context.Context, env *tasks.Env, d *spec.Dim) (*Freshness
 	if err != nil {
 		return nil, fmt.Errorf("dims %s: %w", d.Name, err)
 	}
-	fr.Exists, fr.SnapshotDT, fr.RunID = true, ptr.Partition[Key], ptr.RunID
+	fr.Exists, fr.SnapshotDT, fr.RunID = true, ptr.Partition[lake.DimsKey], ptr.RunID
 	stamp := ptr.UpdatedAt
 	if ptr.Manifest != "" {
 		m, _, err := lake.ReadManifest(ctx, env.Lake, ptr.Manifest)

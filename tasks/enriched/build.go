@@ -23,12 +23,6 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 )
 
-// Task names, as audits and reports record them.
-const (
-	TaskBuild    = "enriched.build"
-	TaskValidate = "enriched.validate"
-)
-
 // dataFile is the name of the one Parquet file a build stages.
 const dataFile = "part-00000.parquet"
 
@@ -67,7 +61,7 @@ func Build(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error
 	if err != nil {
 		return nil, err
 	}
-	return env.Run(ctx, TaskBuild, t.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, spec.TaskEnrichedBuild, t.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		if err := build(ctx, env, t, o.Partition, rec, log); err != nil {
 			return err
 		}

@@ -114,7 +114,7 @@ func TestBuildStagesTheResultWithItsManifest(t *testing.T) {
 	if len(rec.Outputs) != 1 || rec.Outputs[0].URI != env.Lake.URI(path.Join(dir, lake.ManifestFile)) || rec.Outputs[0].Rows != 1 {
 		t.Errorf("outputs = %+v", rec.Outputs)
 	}
-	b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(day, env.RunID, enriched.TaskBuild, "totals"))
+	b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(day, env.RunID, spec.TaskEnrichedBuild, "totals"))
 	var stored audit.Record
 	if err != nil || json.Unmarshal(b, &stored) != nil || stored.RowsOut != 1 {
 		t.Errorf("stored audit: %s, %v", b, err)

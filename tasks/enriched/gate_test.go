@@ -11,6 +11,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks/enriched"
 	"github.com/shoplake/lakehouse/tasks/publish"
 )
@@ -53,7 +54,7 @@ O2       | C2          | 2026-11-20 10:00:00 | paid   | 7.00`)
 		t.Errorf("a rule that holds failed: %+v", c)
 	}
 	// The report is in the lake, where publish looks for it.
-	if _, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(day, env.RunID, enriched.TaskValidate, "customer_ltv")); err != nil {
+	if _, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(day, env.RunID, spec.TaskEnrichedValidate, "customer_ltv")); err != nil {
 		t.Errorf("report not written: %v", err)
 	}
 

@@ -11,12 +11,9 @@ import (
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
 )
-
-// Task is the task name of a gc's audit; its table is "lake" and its partition
-// the clock's date.
-const Task = "gc"
 
 // DefaultGrace keeps three days of unreferenced runs (rollback targets) and staging.
 const DefaultGrace = 72 * time.Hour
@@ -37,8 +34,8 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (lake.GCResult, *audit.
 	}
 	started := env.Clock()
 	day := started.Format(time.DateOnly)
-	log := env.Log.With("task", Task, "run_id", env.RunID, "grace", o.Grace.String(), "dry_run", o.DryRun)
-	rec := &audit.Record{RunID: env.RunID, Task: Task, Table: "lake", Partition: day,
+	log := env.Log.With("task", spec.TaskGC, "run_id", env.RunID, "grace", o.Grace.String(), "dry_run", o.DryRun)
+	rec := &audit.Record{RunID: env.RunID, Task: spec.TaskGC, Table: "lake", Partition: day,
 		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
 
 	res, err := lake.GC(ctx, env.Lake, lake.GCRequest{Grace: o.Grace, Now: started, DryRun: o.DryRun})

@@ -18,7 +18,6 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 	"github.com/shoplake/lakehouse/tasks/gc"
 	"github.com/shoplake/lakehouse/tasks/publish"
-	"github.com/shoplake/lakehouse/tasks/silver"
 )
 
 const testSpec = `pipeline: t
@@ -58,7 +57,7 @@ func publishSilver(t *testing.T, env *tasks.Env, run, rows string) {
 	env.RunID = run
 	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": rows, "part-00001.parquet": "x\n"})
 	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": "q\n"})
-	r := audit.Report{RunID: run, Task: silver.TaskValidate, Table: "customers", Partition: day, Status: audit.Pass}
+	r := audit.Report{RunID: run, Task: spec.TaskSilverValidate, Table: "customers", Partition: day, Status: audit.Pass}
 	if _, err := audit.WriteReport(context.Background(), env.Lake, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +127,7 @@ func TestGCRemovesOnlyUnreferencedFoldersPastGrace(t *testing.T) {
 	if _, err := env.Lake.Stat(ctx, "silver/customers/ingestion_dt="+day+"/run=r2/part-00000.parquet"); err != nil {
 		t.Fatalf("a dry run removed something: %v", err)
 	}
-	if _, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(rec.Partition, "ops", gc.Task, "lake")); err == nil {
+	if _, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(rec.Partition, "ops", spec.TaskGC, "lake")); err == nil {
 		t.Error("a dry run wrote an audit")
 	}
 
@@ -152,7 +151,7 @@ func TestGCRemovesOnlyUnreferencedFoldersPastGrace(t *testing.T) {
 			t.Errorf("empty run folder left: %v", err)
 		}
 	}
-	if b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(rec.Partition, "ops", gc.Task, "lake")); err != nil || !strings.Contains(string(b), "run=r2") {
+	if b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(rec.Partition, "ops", spec.TaskGC, "lake")); err != nil || !strings.Contains(string(b), "run=r2") {
 		t.Errorf("gc audit: %v", err)
 	}
 	// A removed run can no longer be rolled back to.

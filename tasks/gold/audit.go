@@ -16,6 +16,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/internal/warehouse"
 	"github.com/shoplake/lakehouse/tasks"
 )
@@ -59,7 +60,7 @@ func Audit(ctx context.Context, env *tasks.Env, o AuditOptions) (*audit.Record, 
 	if _, err := lake.ParseDate(o.Partition); err != nil {
 		return nil, fail.Usage(fmt.Errorf("gold audit: %w", err))
 	}
-	return env.Run(ctx, TaskAudit, warehouse.TableTaskAudit, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, spec.TaskGoldAudit, warehouse.TableTaskAudit, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		rows, err := readRecords(ctx, env.Lake, o.Partition)
 		if err != nil {
 			return fmt.Errorf("gold audit partition %s: %w", o.Partition, err)

@@ -35,7 +35,7 @@ func Build(ctx context.Context, env *tasks.Env, o BuildOptions) (*audit.Record, 
 	if err != nil {
 		return nil, err
 	}
-	return env.Run(ctx, TaskBuild, m.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, spec.TaskGoldBuild, m.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		w, err := Open(ctx, env)
 		if err != nil {
 			return err
@@ -145,7 +145,7 @@ func countRows(ctx context.Context, w warehouse.Warehouse, t warehouse.Table) (i
 // warehouse lacks is loaded too. (A republished older snapshot is reloaded with
 // `worker gold load --table dims.<dim> --partition <date>`.)
 func syncDim(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, dim, d string, history bool, log *slog.Logger) error {
-	vals, err := lake.CommittedPartitions(ctx, env.Lake, lake.Dims, dim, warehouse.DimsKey)
+	vals, err := lake.CommittedPartitions(ctx, env.Lake, lake.Dims, dim, lake.DimsKey)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func syncDim(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, dim, d 
 		}
 	}
 	for _, v := range need {
-		res, err := loadPartition(ctx, env, w, src.Table, lake.Dims, dim, warehouse.DimsKey, v, nil)
+		res, err := loadPartition(ctx, env, w, src.Table, lake.Dims, dim, lake.DimsKey, v, nil)
 		if err != nil {
 			return fmt.Errorf("load dims.%s snapshot %s: %w", dim, v, err)
 		}

@@ -19,13 +19,6 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 )
 
-// Task names, as audits record them.
-const (
-	TaskLoad  = "gold.load"
-	TaskBuild = "gold.build"
-	TaskAudit = "gold.audit"
-)
-
 // WarehouseFile is the embedded warehouse's file in a local lake.
 const WarehouseFile = "warehouse.duckdb"
 

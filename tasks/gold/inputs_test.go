@@ -8,6 +8,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks/gold"
 )
 
@@ -47,7 +48,7 @@ func TestBuildAuditsItsInputs(t *testing.T) {
 		if _, err := gold.Build(ctx, env, gold.BuildOptions{Mart: tc.mart, Partition: d}); err != nil {
 			t.Fatalf("gold build %s: %v", tc.mart, err)
 		}
-		b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(d, env.RunID, gold.TaskBuild, tc.mart))
+		b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(d, env.RunID, spec.TaskGoldBuild, tc.mart))
 		if err != nil {
 			t.Fatal(err)
 		}

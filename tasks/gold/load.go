@@ -62,7 +62,7 @@ func ResolveSource(s *spec.Spec, name string) (Source, error) {
 		if history {
 			return src, fail.Usage(fmt.Errorf("load dims.%s: %s is how SQL reads every snapshot; load the snapshot itself, dims.%s", r.Name, r.Name, d.Name))
 		}
-		src.Key = warehouse.DimsKey
+		src.Key = lake.DimsKey
 		if t, ok := s.SilverTable(d.Source); ok {
 			pk = t.PrimaryKey
 		}
@@ -86,7 +86,7 @@ func Load(ctx context.Context, env *tasks.Env, o LoadOptions) (*audit.Record, er
 	if _, err := lake.ParseDate(o.Partition); err != nil {
 		return nil, fail.Usage(fmt.Errorf("gold load %s: %w", o.Table, err))
 	}
-	return env.Run(ctx, TaskLoad, src.Ref.String(), o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, spec.TaskGoldLoad, src.Ref.String(), o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		w, err := Open(ctx, env)
 		if err != nil {
 			return err

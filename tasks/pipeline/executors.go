@@ -19,7 +19,8 @@ import (
 // executor runs one step in-process, exactly as the matching worker command does.
 type executor func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error)
 
-// executors maps a graph node's task kind to the task that runs it.
+// executors maps each scheduled spec.Kind, by name, to the task that runs it
+// in-process; spec.Kinds says what the kind is, this says how it runs here.
 var executors = map[string]executor{
 	spec.TaskBronzeValidate: func(ctx context.Context, env *tasks.Env, st Step) (*audit.Record, error) {
 		rec, _, err := bronze.Validate(ctx, env, bronze.ValidateOptions{Table: st.Node.Table, Partition: st.Partition})

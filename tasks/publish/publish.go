@@ -12,9 +12,8 @@ import (
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
-	"github.com/shoplake/lakehouse/tasks/dims"
-	"github.com/shoplake/lakehouse/tasks/silver"
 )
 
 // Options select what to publish.
@@ -27,12 +26,9 @@ type Options struct {
 	Step func(string)
 }
 
-// EnrichedValidate is the gate task an enriched publish requires (tasks/enriched
-// writes its report under this name).
-const EnrichedValidate = "enriched.validate"
-
 // target resolves what a publish of layer/table commits: the partition key, the
-// gate whose report must have passed, and the layers to commit in order.
+// gate whose report must have passed (spec.PublishGate), and the layers to commit
+// in order.
 func target(env *tasks.Env, layer, table string) (key, gateTask string, layers []string, err error) {
 	switch layer {
 	case lake.Silver:
@@ -41,21 +37,26 @@ func target(env *tasks.Env, layer, table string) (key, gateTask string, layers [
 			return "", "", nil, fail.Usage(fmt.Errorf("silver table %q is not in spec %s", table, env.Spec.File))
 		}
 		// Quarantine first: a visible silver partition always has its quarantine.
-		return t.Key(), silver.TaskValidate, []string{lake.Quarantine, lake.Silver}, nil
+		key, layers = t.Key(), []string{lake.Quarantine, lake.Silver}
 	case lake.Enriched:
 		t, ok := env.Spec.Transform(table)
 		if !ok {
 			return "", "", nil, fail.Usage(fmt.Errorf("enriched transform %q is not in spec %s", table, env.Spec.File))
 		}
-		return t.Key(), EnrichedValidate, []string{lake.Enriched}, nil
+		key, layers = t.Key(), []string{lake.Enriched}
 	case lake.Dims:
 		if _, ok := env.Spec.Dim(table); !ok {
 			return "", "", nil, fail.Usage(fmt.Errorf("dim %q is not in spec %s", table, env.Spec.File))
 		}
-		return dims.Key, dims.TaskSnapshot, []string{lake.Dims}, nil
+		key, layers = lake.DimsKey, []string{lake.Dims}
 	default:
 		return "", "", nil, fail.Usage(fmt.Errorf("layer %q cannot be published (want %s, %s or %s)", layer, lake.Silver, lake.Enriched, lake.Dims))
 	}
+	gate, ok := spec.PublishGate(layer)
+	if !ok {
+		return "", "", nil, fmt.Errorf("publish %s: no task kind gates the layer", layer)
+	}
+	return key, gate.Name, layers, nil
 }
 
 // qualify prefixes step names with the layer being committed.
@@ -184,7 +185,7 @@ func realign(ctx context.Context, env *tasks.Env, o Options, key string, layers 
 // runID into quarantined and deduplicated (silver keeps its dedup losers there),
 // by that run's build audit; without one, every row counts as quarantined.
 func quarantineCounts(ctx context.Context, env *tasks.Env, table, partition, runID string, rows int64) (quarantined, deduplicated int64) {
-	b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(partition, runID, silver.TaskBuild, table))
+	b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(partition, runID, spec.TaskSilverBuild, table))
 	var build audit.Record
 	if err != nil || json.Unmarshal(b, &build) != nil || build.RowsQuarantined+build.RowsDeduplicated != rows {
 		return rows, 0

@@ -17,7 +17,6 @@ import (
 	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
 	"github.com/shoplake/lakehouse/tasks/publish"
-	"github.com/shoplake/lakehouse/tasks/silver"
 )
 
 const testSpec = `pipeline: t
@@ -76,7 +75,7 @@ func publishSilver(t *testing.T, env *tasks.Env, run, rows string) {
 	env.RunID = run
 	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": rows})
 	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": "q-" + run + "\n"})
-	writeReport(t, env, silver.TaskValidate, "customers", audit.Pass)
+	writeReport(t, env, spec.TaskSilverValidate, "customers", audit.Pass)
 	if _, err := publish.Run(context.Background(), env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}); err != nil {
 		t.Fatalf("publish %s: %v", run, err)
 	}
@@ -100,11 +99,11 @@ func TestPublishEnrichedUsesTransformKeyAndGate(t *testing.T) {
 	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "enriched.validate") {
 		t.Fatalf("publish without a gate report: %v", err)
 	}
-	writeReport(t, env, publish.EnrichedValidate, "ltv", audit.Fail)
+	writeReport(t, env, spec.TaskEnrichedValidate, "ltv", audit.Fail)
 	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData {
 		t.Fatalf("publish after a failed gate: %v", err)
 	}
-	writeReport(t, env, publish.EnrichedValidate, "ltv", audit.Warn)
+	writeReport(t, env, spec.TaskEnrichedValidate, "ltv", audit.Warn)
 	rec, err := publish.Run(ctx, env, o)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +146,7 @@ func TestRollbackSilverAndQuarantine(t *testing.T) {
 			t.Errorf("%s commit point after rollback = %+v", layer, m)
 		}
 	}
-	if rec.Task != publish.TaskRollback || rec.RowsOut != 2 || rec.RowsQuarantined != 1 || rec.Status != audit.StatusSuccess {
+	if rec.Task != spec.TaskRollback || rec.RowsOut != 2 || rec.RowsQuarantined != 1 || rec.Status != audit.StatusSuccess {
 		t.Errorf("rollback audit = %+v", rec)
 	}
 	if _, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(day, "ops1", "rollback", "customers")); err != nil {

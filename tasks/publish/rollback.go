@@ -9,11 +9,9 @@ import (
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks"
 )
-
-// TaskRollback is the task name of a rollback's audit.
-const TaskRollback = "rollback"
 
 // RollbackOptions select the partition and the earlier run to point it back at.
 type RollbackOptions struct {
@@ -44,7 +42,7 @@ func Rollback(ctx context.Context, env *tasks.Env, o RollbackOptions) (*audit.Re
 	if err != nil {
 		return nil, err
 	}
-	return env.Run(ctx, TaskRollback, o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, spec.TaskRollback, o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		log = log.With("layer", o.Layer)
 		// Verify every layer first, so a bad quarantine run does not leave silver and
 		// quarantine pointing at different runs.

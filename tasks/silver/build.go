@@ -23,12 +23,6 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 )
 
-// Task names, as audits and reports record them.
-const (
-	TaskBuild    = "silver.build"
-	TaskValidate = "silver.validate"
-)
-
 // Options select the table and partition to build or validate.
 type Options struct {
 	Table     string
@@ -59,7 +53,7 @@ func Build(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error
 	if err != nil {
 		return nil, err
 	}
-	rec, err := env.Run(ctx, TaskBuild, t.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	rec, err := env.Run(ctx, spec.TaskSilverBuild, t.Name, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		if err := build(ctx, env, t, b, o.Partition, rec); err != nil {
 			return err
 		}
@@ -153,9 +147,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	if _, ok := t.Column(t.Key()); !ok {
 		silverSchema = append(silverSchema, lake.Field{Name: t.Key(), Type: "DATE"})
 	}
-	quarSchema := append(schemaOf(b.Columns),
-		lake.Field{Name: "_reject_reason", Type: "VARCHAR"}, lake.Field{Name: "_run_id", Type: "VARCHAR"},
-		lake.Field{Name: colFile, Type: "VARCHAR"}, lake.Field{Name: colRow, Type: "BIGINT"})
+	quarSchema := append(schemaOf(b.Columns), lake.QuarantineFields()...)
 
 	outputs := []struct {
 		layer, dir string
@@ -337,7 +329,7 @@ func ParentPartitions(ctx context.Context, env *tasks.Env, parent *spec.SilverTa
 // stagedPassed returns the parent's partition D staged by this run if its silver
 // gate passed, else nil.
 func stagedPassed(ctx context.Context, env *tasks.Env, parent *spec.SilverTable, d string) (*lake.Partition, error) {
-	b, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(d, env.RunID, TaskValidate, parent.Name))
+	b, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(d, env.RunID, spec.TaskSilverValidate, parent.Name))
 	if errors.Is(err, lake.ErrNotExist) {
 		return nil, nil
 	}

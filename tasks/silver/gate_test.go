@@ -10,6 +10,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
+	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/tasks/silver"
 )
 
@@ -78,7 +79,7 @@ func TestFailedGateNamesTopReasonsWithRawValues(t *testing.T) {
 	}
 
 	// The report, as written to the lake, carries every reason with up to 5 values.
-	b, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(day, "run1", silver.TaskValidate, "readings"))
+	b, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(day, "run1", spec.TaskSilverValidate, "readings"))
 	if err != nil {
 		t.Fatal(err)
 	}

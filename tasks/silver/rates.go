@@ -7,6 +7,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
 )
 
@@ -19,8 +20,16 @@ const (
 	messageSamples = 3
 )
 
-// quarantineInternal are the quarantine's own columns, never a reason's column.
-var quarantineInternal = map[string]bool{"_reject_reason": true, "_run_id": true, colFile: true, colRow: true}
+// isQuarantineColumn reports whether c is one of the quarantine's own columns,
+// never a reason's column.
+func isQuarantineColumn(c string) bool {
+	for _, f := range lake.QuarantineFields() {
+		if f.Name == c {
+			return true
+		}
+	}
+	return false
+}
 
 // reasonsOf is the cause behind the rates: the rejected rows of the run's staged
 // quarantine (view "quarantine") by reason, most first, and for a reason naming a
@@ -47,7 +56,7 @@ func quarantineReasons(ctx context.Context, s *duck.Session, t *spec.SilverTable
 			rows.Close()
 			return out, err
 		}
-		if !quarantineInternal[c] {
+		if !isQuarantineColumn(c) {
 			cols[c] = true
 		}
 	}

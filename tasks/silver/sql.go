@@ -5,14 +5,14 @@ import (
 	"strings"
 
 	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
 )
 
-// Internal column names of the classification table. Spec identifiers cannot
-// start with "__", so they never collide with a spec column.
+// Internal column names of the classification table (besides the quarantine's
+// lake.ColSourceFile and lake.ColSourceRow, which it carries through). Spec
+// identifiers cannot start with "__", so they never collide with a spec column.
 const (
-	colFile = "_source_file"
-	colRow  = "_source_row"
 	// colOrd orders rows as they arrived: file position in the manifest, then row
 	// number, in one BIGINT (file << 40 | row), cheaper to sort than the pair.
 	colOrd    = "_source_ord"
@@ -163,11 +163,11 @@ func (p plan) scan(files []sourceFile) string {
 	var scans []string
 	for i, f := range files {
 		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, (%d::BIGINT << 40) + file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
-			duck.Str(f.Name), colFile, colRow, i, colOrd, strings.Join(cols, ", "), duck.Str(f.Local)))
+			duck.Str(f.Name), lake.ColSourceFile, lake.ColSourceRow, i, colOrd, strings.Join(cols, ", "), duck.Str(f.Local)))
 	}
 	if len(scans) == 0 {
 		// No files: an empty source with the bronze columns, typed as the spec says.
-		cols := []string{"NULL::VARCHAR AS " + colFile, "NULL::BIGINT AS " + colRow, "NULL::BIGINT AS " + colOrd}
+		cols := []string{"NULL::VARCHAR AS " + lake.ColSourceFile, "NULL::BIGINT AS " + lake.ColSourceRow, "NULL::BIGINT AS " + colOrd}
 		for _, c := range p.bronze.Columns {
 			cols = append(cols, fmt.Sprintf("NULL::%s AS %s", c.Type, duck.Ident(c.Name)))
 		}
@@ -334,7 +334,7 @@ func (p plan) quarantineSelect(files []sourceFile, runID string) string {
 	for _, c := range p.bronze.Columns {
 		cols = append(cols, "b."+duck.Ident(c.Name))
 	}
-	cols = append(cols, "o._final_reason AS _reject_reason", duck.Str(runID)+" AS _run_id", "b."+colFile, "b."+colRow)
+	cols = append(cols, "o._final_reason AS "+lake.ColRejectReason, duck.Str(runID)+" AS "+lake.ColRunID, "b."+lake.ColSourceFile, "b."+lake.ColSourceRow)
 	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, coalesce(_final_reason, CASE WHEN _deduplicated THEN %s END) AS _final_reason
   FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated) o
 JOIN (%s) b ON o.%s = b.%s ORDER BY o.%s`,

@@ -28,7 +28,7 @@ func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 	if err != nil {
 		return nil, nil, err
 	}
-	return env.Gate(ctx, TaskValidate, "silver validate", t.Name, o.Partition, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+	return env.Gate(ctx, spec.TaskSilverValidate, "silver validate", t.Name, o.Partition, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
 		if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 	rep.Add(audit.Check{Name: "staged", Status: audit.Pass, Observed: "present", Message: "silver and quarantine staged"})
 
 	var build audit.Record
-	b, err := lake.ReadAll(ctx, l, audit.AuditPath(d, env.RunID, TaskBuild, t.Name))
+	b, err := lake.ReadAll(ctx, l, audit.AuditPath(d, env.RunID, spec.TaskSilverBuild, t.Name))
 	if err == nil {
 		err = json.Unmarshal(b, &build)
 	}

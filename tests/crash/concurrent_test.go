@@ -14,7 +14,6 @@ import (
 	"github.com/shoplake/lakehouse/specs"
 	"github.com/shoplake/lakehouse/tasks"
 	"github.com/shoplake/lakehouse/tasks/publish"
-	"github.com/shoplake/lakehouse/tasks/silver"
 )
 
 // TestReadersNeverSeeAMix republishes one silver partition 50 times (50 staged
@@ -35,7 +34,7 @@ func TestReadersNeverSeeAMix(t *testing.T) {
 		sr := stage(t, l, lake.Silver, "customers", silverPK, day, run,
 			customersQuery(0, 1+i%7, run, day), customersQuery(100, 2+i%5, run, day), customersQuery(200, 1+i%3, run, day))
 		qr := stage(t, l, lake.Quarantine, "customers", silverPK, day, run, customersQuery(0, 1+i%4, run+"-q", day))
-		passReport(t, l, run, silver.TaskValidate, "customers", day)
+		passReport(t, l, run, spec.TaskSilverValidate, "customers", day)
 		want[run] = [2]int64{sr, qr}
 	}
 

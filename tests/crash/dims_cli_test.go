@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/shoplake/lakehouse/internal/lake"
-	"github.com/shoplake/lakehouse/tasks/dims"
 )
 
 // TestDimsFreshnessCLI drives the freshness gate through the binary with --now:
@@ -49,7 +48,7 @@ func TestDimsFreshnessCLI(t *testing.T) {
 	if code != 4 || !strings.Contains(stderr, "dims customers: latest snapshot 2026-11-20 (run d1) is 3h old, younger than max_age 24h: nothing to do") {
 		t.Errorf("fresh --if-stale: exit %d, stderr %s; want 4", code, stderr)
 	}
-	if _, err := lake.ReadStaged(ctx, l, "d2", lake.Dims, "customers", dims.Key, day); err == nil {
+	if _, err := lake.ReadStaged(ctx, l, "d2", lake.Dims, "customers", lake.DimsKey, day); err == nil {
 		t.Error("a skipped snapshot staged something")
 	}
 
@@ -66,12 +65,12 @@ func TestDimsFreshnessCLI(t *testing.T) {
 	}
 	check("2026-11-22T04:30:00Z", 0, "snapshot_dt=2026-11-21 run=d3")
 	// 3 keys kept from the 20th, 4 (2 updated, 2 new) from the 21st.
-	v, err := read(ctx, l, lake.Dims, "customers", dims.Key, "2026-11-21")
+	v, err := read(ctx, l, lake.Dims, "customers", lake.DimsKey, "2026-11-21")
 	if err != nil || v.rows != 7 || v.run != "d3" {
 		t.Errorf("refreshed snapshot %+v, %v; want 7 rows of run d3", v, err)
 	}
 	var fromNew int64
-	p, _ := lake.ReadCommitted(ctx, l, lake.Dims, "customers", dims.Key, "2026-11-21")
+	p, _ := lake.ReadCommitted(ctx, l, lake.Dims, "customers", lake.DimsKey, "2026-11-21")
 	if err := db.QueryRow("SELECT count(*) FROM read_parquet(?, hive_partitioning = false) WHERE email LIKE '%-v2@%' AND source_partition = DATE '2026-11-21'",
 		l.LocalPath(p.FilePaths()[0])).Scan(&fromNew); err != nil || fromNew != 4 {
 		t.Errorf("rows from the new partition = %d, %v; want 4", fromNew, err)

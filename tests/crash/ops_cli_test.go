@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/shoplake/lakehouse/internal/lake"
-	"github.com/shoplake/lakehouse/tasks/silver"
+	"github.com/shoplake/lakehouse/internal/spec"
 )
 
 // TestRollbackAndGCCLI: rollback points silver and quarantine back at an earlier
@@ -19,7 +19,7 @@ func TestRollbackAndGCCLI(t *testing.T) {
 	for _, run := range []string{"r1", "r2"} {
 		stage(t, l, lake.Silver, "customers", silverPK, day, run, customersQuery(0, 3, run, day), customersQuery(10, 2, run, day))
 		stage(t, l, lake.Quarantine, "customers", silverPK, day, run, customersQuery(0, 1, run, day))
-		passReport(t, l, run, silver.TaskValidate, "customers", day)
+		passReport(t, l, run, spec.TaskSilverValidate, "customers", day)
 		if _, stderr, code := runWorker(t, nil, "--lake", l.Root(), "--run-id", run, "publish", "--layer", "silver", "--table", "customers", "--partition", day); code != 0 {
 			t.Fatalf("publish %s: exit %d\n%s", run, code, stderr)
 		}

@@ -8,8 +8,7 @@ import (
 	"testing"
 
 	"github.com/shoplake/lakehouse/internal/lake"
-	"github.com/shoplake/lakehouse/tasks/dims"
-	"github.com/shoplake/lakehouse/tasks/silver"
+	"github.com/shoplake/lakehouse/internal/spec"
 )
 
 // silverTemplate is a lake where run "old" is committed for silver customers
@@ -35,7 +34,7 @@ func silverTemplate(t *testing.T) (dir string, rows map[string][2]int64) {
 	}
 	s = stage(t, l, lake.Silver, "customers", silverPK, day, "new", sq...)
 	q = stage(t, l, lake.Quarantine, "customers", silverPK, day, "new", qq...)
-	passReport(t, l, "new", silver.TaskValidate, "customers", day)
+	passReport(t, l, "new", spec.TaskSilverValidate, "customers", day)
 	rows["new"] = [2]int64{s, q}
 	return l.Root(), rows
 }
@@ -155,7 +154,7 @@ func TestPublishSurvivesSIGKILLAtEveryStep(t *testing.T) {
 			l := copyLake(t, dimsTmpl)
 			p := startPaused(t, step, dimsPublishArgs(l.Root())...)
 			p.kill(t)
-			v, err := read(ctx, l, lake.Dims, "customers", dims.Key, day)
+			v, err := read(ctx, l, lake.Dims, "customers", lake.DimsKey, day)
 			if err != nil {
 				t.Fatalf("after a kill at %s: %v", step, err)
 			}
@@ -174,7 +173,7 @@ func TestPublishSurvivesSIGKILLAtEveryStep(t *testing.T) {
 			if _, stderr, code := runWorker(t, nil, dimsPublishArgs(l.Root())...); code != 0 {
 				t.Fatalf("rerun after a kill at %s: exit %d\n%s", step, code, stderr)
 			}
-			if v, err := read(ctx, l, lake.Dims, "customers", dims.Key, day); err != nil || v.run != "d1" || v.rows != 30 {
+			if v, err := read(ctx, l, lake.Dims, "customers", lake.DimsKey, day); err != nil || v.run != "d1" || v.rows != 30 {
 				t.Errorf("after the rerun: %+v, %v", v, err)
 			}
 			if out, _, code := runWorker(t, []string{"WORKER_NOW=2026-11-21T03:00:00Z"}, "--lake", l.Root(), "dims", "check", "--dim", "customers"); code != 0 {
@@ -213,7 +212,7 @@ func TestStalePublishRetries(t *testing.T) {
 	for _, run := range []string{"a", "b"} {
 		stage(t, l, lake.Silver, "customers", silverPK, day, run, customersQuery(0, 7, run, day))
 		stage(t, l, lake.Quarantine, "customers", silverPK, day, run, customersQuery(0, 1, run+"-q", day))
-		passReport(t, l, run, silver.TaskValidate, "customers", day)
+		passReport(t, l, run, spec.TaskSilverValidate, "customers", day)
 	}
 	args := func(run string) []string {
 		return []string{"--lake", l.Root(), "--run-id", run, "publish", "--layer", "silver", "--table", "customers", "--partition", day}

@@ -202,9 +202,7 @@ func QuarantineSchema(t testing.TB, sp *spec.Spec, table string) []lake.Field {
 		t.Fatalf("silver table %q is not in the spec", table)
 	}
 	b, _ := sp.BronzeTable(st.Source)
-	return append(fields(b.Columns),
-		lake.Field{Name: "_reject_reason", Type: "VARCHAR"}, lake.Field{Name: "_run_id", Type: "VARCHAR"},
-		lake.Field{Name: "_source_file", Type: "VARCHAR"}, lake.Field{Name: "_source_row", Type: "BIGINT"})
+	return append(fields(b.Columns), lake.QuarantineFields()...)
 }
 
 // Quarantine commits rows as partition value of a table's quarantine, with the
@@ -227,8 +225,8 @@ func Dim(t testing.TB, l lake.Lake, sp *spec.Spec, dim, value, rows string) *lak
 		t.Fatalf("dim %q is not in the spec", dim)
 	}
 	st, _ := sp.SilverTable(d.Source)
-	schema := append(fields(st.Columns), lake.Field{Name: "snapshot_dt", Type: "DATE"})
-	return Commit(t, l, Partition{Layer: lake.Dims, Table: dim, Key: "snapshot_dt", Value: value}, schema, rows)
+	schema := append(fields(st.Columns), lake.Field{Name: lake.DimsKey, Type: "DATE"})
+	return Commit(t, l, Partition{Layer: lake.Dims, Table: dim, Key: lake.DimsKey, Value: value}, schema, rows)
 }
 
 // Select runs q over the files of a partition, bound as table t, and returns the

@@ -15,6 +15,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // writes the Parquet sources
 
 	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/internal/warehouse"
 )
@@ -300,8 +301,8 @@ func testBuildNoPartitionColumn(t *testing.T, h Harness) {
 	}
 }
 
-var dimCustomers = warehouse.Table{Dataset: "dims", Name: "customers", PartitionBy: warehouse.DimsKey,
-	Schema: []warehouse.Field{{Name: "customer_id", Type: "VARCHAR"}, {Name: "country", Type: "VARCHAR"}, {Name: "snapshot_dt", Type: "DATE"}}}
+var dimCustomers = warehouse.Table{Dataset: "dims", Name: "customers", PartitionBy: lake.DimsKey,
+	Schema: []warehouse.Field{{Name: "customer_id", Type: "VARCHAR"}, {Name: "country", Type: "VARCHAR"}, {Name: lake.DimsKey, Type: "DATE"}}}
 
 func testBuildDimsAsOf(t *testing.T, h Harness) {
 	e := start(t, h)
