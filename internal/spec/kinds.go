@@ -24,8 +24,8 @@ const (
 // (tasks/pipeline) by Name, and publish finds the gate it requires here.
 type Kind struct {
 	Name string
-	// Layer is the layer the kind works on; "" when it varies (publish carries the
-	// published layer on its node) or is none (gc).
+	// Layer is the layer the kind works on; "" when it varies (a publish node
+	// carries the published layer, rollback takes --layer) or is none (gc).
 	Layer string
 	// Scheduled kinds are nodes of the task graph, so DAG tasks and `worker run`
 	// steps; the others are run by hand.
@@ -50,7 +50,8 @@ type Kind struct {
 	// enriched transforms hold a partition in DuckDB; everything else streams.
 	Memory string
 	// Does says in one line what a node of the kind does (the comment above its
-	// DAG task); Reads and Writes name the lake paths it touches (DESIGN section 3).
+	// DAG task); Reads and Writes name the lake paths it touches (DESIGN section 3)
+	// besides the audit every kind writes under _audit/.
 	Does, Reads, Writes string
 }
 
@@ -145,6 +146,11 @@ func KindOf(name string) (Kind, bool) {
 	}
 	return Kind{}, false
 }
+
+// PublishAuditTask is the task name a publish's audit records, per layer
+// ("publish.silver"): a dim is often named as its silver source, and the two
+// publishes must not share an audit file.
+func PublishAuditTask(layer string) string { return TaskPublish + "." + layer }
 
 // PublishGate returns the kind whose passed report publishing a layer requires.
 func PublishGate(layer string) (Kind, bool) {

@@ -67,9 +67,6 @@ func qualify(layer string, step func(string)) func(string) {
 	return func(name string) { step(layer + ":" + name) }
 }
 
-// Task is the task name of a publish, per layer: "publish.silver".
-func Task(layer string) string { return "publish." + layer }
-
 // Run commits the partition this run staged, once this run's gate for it passed
 // (silver: silver.validate; enriched: enriched.validate; dims: dims.snapshot).
 // Silver commits its quarantine first, then the silver partition, so a visible
@@ -85,7 +82,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 		return nil, err
 	}
 
-	return env.Run(ctx, Task(o.Layer), o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+	return env.Run(ctx, spec.PublishAuditTask(o.Layer), o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
 		if err := gatePassed(ctx, env, gateTask, o); err != nil {
 			return err
 		}
