@@ -84,12 +84,15 @@ func (g *Graph) edge(from, to, origin string) {
 	}
 }
 
-func node(task, layer, table string) Node {
-	id := task + "." + table
-	if task == TaskPublish {
-		id = task + "." + layer + "." + table
-	}
-	return Node{ID: id, Task: task, Layer: layer, Table: table}
+// node is the node of a task kind for a table, in the kind's layer.
+func node(task, table string) Node {
+	k, _ := KindOf(task)
+	return Node{ID: task + "." + table, Task: task, Layer: k.Layer, Table: table}
+}
+
+// publishNode is the node that publishes a table of a layer.
+func publishNode(layer, table string) Node {
+	return Node{ID: TaskPublish + "." + layer + "." + table, Task: TaskPublish, Layer: layer, Table: table}
 }
 
 // Graph builds the task graph: bronze gates, silver build/validate/publish with
@@ -98,11 +101,11 @@ func node(task, layer, table string) Node {
 func (s *Spec) Graph() *Graph {
 	g := newGraph()
 	for _, t := range s.BaseSilver.Tables {
-		build := g.add(node(TaskSilverBuild, LayerSilver, t.Name))
-		val := g.add(node(TaskSilverValidate, LayerSilver, t.Name))
-		pub := g.add(node(TaskPublish, LayerSilver, t.Name))
+		build := g.add(node(TaskSilverBuild, t.Name))
+		val := g.add(node(TaskSilverValidate, t.Name))
+		pub := g.add(publishNode(LayerSilver, t.Name))
 		if _, ok := s.BronzeTable(t.Source); ok {
-			g.edge(g.add(node(TaskBronzeValidate, LayerBronze, t.Source)), build, "")
+			g.edge(g.add(node(TaskBronzeValidate, t.Source)), build, "")
 		}
 		g.edge(build, val, "")
 		g.edge(val, pub, "")
@@ -114,26 +117,26 @@ func (s *Spec) Graph() *Graph {
 				continue
 			}
 			o := joinPath(indexPath(joinPath(indexPath("base_silver.tables", i), "foreign_keys"), k), "references")
-			g.edge(node(TaskPublish, LayerSilver, parent).ID, node(TaskSilverBuild, LayerSilver, t.Name).ID, o)
+			g.edge(publishNode(LayerSilver, parent).ID, node(TaskSilverBuild, t.Name).ID, o)
 		}
 	}
 	for _, d := range s.Dims {
-		snap := g.add(node(TaskDimsSnapshot, LayerDims, d.Name))
-		pub := g.add(node(TaskPublish, LayerDims, d.Name))
+		snap := g.add(node(TaskDimsSnapshot, d.Name))
+		pub := g.add(publishNode(LayerDims, d.Name))
 		if _, ok := s.SilverTable(d.Source); ok {
-			g.edge(node(TaskPublish, LayerSilver, d.Source).ID, snap, "")
+			g.edge(publishNode(LayerSilver, d.Source).ID, snap, "")
 		}
 		g.edge(snap, pub, "")
 	}
 	for _, t := range s.Enriched.Transforms {
-		build := g.add(node(TaskEnrichedBuild, LayerEnriched, t.Name))
-		val := g.add(node(TaskEnrichedValidate, LayerEnriched, t.Name))
-		pub := g.add(node(TaskPublish, LayerEnriched, t.Name))
+		build := g.add(node(TaskEnrichedBuild, t.Name))
+		val := g.add(node(TaskEnrichedValidate, t.Name))
+		pub := g.add(publishNode(LayerEnriched, t.Name))
 		g.edge(build, val, "")
 		g.edge(val, pub, "")
 	}
 	for i, t := range s.Enriched.Transforms {
-		build := node(TaskEnrichedBuild, LayerEnriched, t.Name).ID
+		build := node(TaskEnrichedBuild, t.Name).ID
 		for k, d := range t.DependsOn {
 			r, err := ParseRef(d)
 			if err != nil {
@@ -150,7 +153,7 @@ func (s *Spec) Graph() *Graph {
 		marts []Mart
 	}{{"gold.facts", s.Gold.Facts}, {"gold.dims", s.Gold.Dims}} {
 		for _, m := range kind.marts {
-			g.add(node(TaskGoldBuild, LayerGold, m.Name))
+			g.add(node(TaskGoldBuild, m.Name))
 		}
 	}
 	for _, kind := range []struct {
@@ -158,7 +161,7 @@ func (s *Spec) Graph() *Graph {
 		marts []Mart
 	}{{"gold.facts", s.Gold.Facts}, {"gold.dims", s.Gold.Dims}} {
 		for i, m := range kind.marts {
-			build := node(TaskGoldBuild, LayerGold, m.Name).ID
+			build := node(TaskGoldBuild, m.Name).ID
 			for k, d := range m.DependsOn {
 				r, err := ParseRef(d)
 				if err != nil {
@@ -171,7 +174,7 @@ func (s *Spec) Graph() *Graph {
 					if !ok {
 						continue
 					}
-					load := g.add(Node{ID: TaskGoldLoad + "." + r.String(), Task: TaskGoldLoad, Layer: LayerGold, Table: r.String()})
+					load := g.add(node(TaskGoldLoad, r.String()))
 					g.edge(pub, load, "")
 					g.edge(load, build, o)
 				case LayerDims:
@@ -180,7 +183,7 @@ func (s *Spec) Graph() *Graph {
 					}
 				case LayerGold:
 					if _, ok := s.Mart(r.Name); ok {
-						g.edge(node(TaskGoldBuild, LayerGold, r.Name).ID, build, o)
+						g.edge(node(TaskGoldBuild, r.Name).ID, build, o)
 					}
 				}
 			}
@@ -194,15 +197,15 @@ func (s *Spec) publishOf(r Ref) (string, bool) {
 	switch r.Layer {
 	case LayerSilver:
 		if _, ok := s.SilverTable(r.Name); ok {
-			return node(TaskPublish, LayerSilver, r.Name).ID, true
+			return publishNode(LayerSilver, r.Name).ID, true
 		}
 	case LayerDims:
 		if d, _, ok := s.DimOf(r.Name); ok {
-			return node(TaskPublish, LayerDims, d.Name).ID, true
+			return publishNode(LayerDims, d.Name).ID, true
 		}
 	case LayerEnriched:
 		if _, ok := s.Transform(r.Name); ok {
-			return node(TaskPublish, LayerEnriched, r.Name).ID, true
+			return publishNode(LayerEnriched, r.Name).ID, true
 		}
 	}
 	return "", false

@@ -46,13 +46,13 @@ func TestKindArgs(t *testing.T) {
 		node Node
 		want string
 	}{
-		{node(TaskBronzeValidate, LayerBronze, "orders"), "bronze validate --table orders --partition P --wait 2h"},
-		{node(TaskSilverBuild, LayerSilver, "orders"), "silver build --table orders --partition P"},
-		{node(TaskPublish, LayerDims, "customers"), "publish --layer dims --table customers --partition P"},
-		{node(TaskDimsSnapshot, LayerDims, "customers"), "dims snapshot --dim customers --partition P --if-stale"},
-		{node(TaskEnrichedValidate, LayerEnriched, "ltv"), "enriched validate --transform ltv --partition P"},
-		{node(TaskGoldLoad, LayerGold, "silver.orders"), "gold load --table silver.orders --partition P"},
-		{node(TaskGoldBuild, LayerGold, "fct_orders"), "gold build --mart fct_orders --partition P"},
+		{node(TaskBronzeValidate, "orders"), "bronze validate --table orders --partition P --wait 2h"},
+		{node(TaskSilverBuild, "orders"), "silver build --table orders --partition P"},
+		{publishNode(LayerDims, "customers"), "publish --layer dims --table customers --partition P"},
+		{node(TaskDimsSnapshot, "customers"), "dims snapshot --dim customers --partition P --if-stale"},
+		{node(TaskEnrichedValidate, "ltv"), "enriched validate --transform ltv --partition P"},
+		{node(TaskGoldLoad, "silver.orders"), "gold load --table silver.orders --partition P"},
+		{node(TaskGoldBuild, "fct_orders"), "gold build --mart fct_orders --partition P"},
 	} {
 		k, ok := KindOf(tc.node.Task)
 		if !ok {
