@@ -202,7 +202,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*Result, error) {
 				out.Status = audit.StatusFailed
 				res.Code = fail.Worst(res.Code, out.Code)
 				env.Log.Error("step failed; what depends on it is skipped", "run_id", env.RunID, "task", st.Node.Task,
-					"table", st.Node.Table, "partition", st.Partition, "exit_code", out.Code, "err", out.Err.Error())
+					"table", st.Node.Table, "partition", st.Partition, "exit_code", out.Code, "error", out.Err.Error())
 			}
 		}
 		if out.Status == audit.StatusFailed || out.Status == audit.StatusSkipped {
