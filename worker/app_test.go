@@ -197,3 +197,27 @@ func TestRunNothingToDoExit4(t *testing.T) {
 		t.Errorf("stderr lines %q, want the one reason line", lines)
 	}
 }
+
+// worker demo end to end at a small scale: silver's quarantine matches the
+// generator's ledger and the report shows the layers and marts it built.
+func TestRunDemo(t *testing.T) {
+	lake := t.TempDir()
+	out, errOut, code := runCLI(t, "--lake", lake, "demo", "--days", "1", "--scale", "0.0005")
+	if code != fail.OK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{
+		"== generate: 1 days from 2026-11-20, scale 0.0005, fault rate 0.01, into file://" + lake,
+		"bronze 2026-11-20..2026-11-20 written; ledger of ",
+		" 0 missing, 0 unexpected",
+		"== quarantine reasons (all days)",
+		"== enriched.daily_metrics",
+		"== gold.fct_daily_sales",
+		"== gold.fct_customers (top 5 by lifetime revenue)",
+		`query it: worker --lake ` + lake + ` sql "SELECT * FROM enriched.customer_ltv LIMIT 5"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+}
