@@ -33,7 +33,7 @@ func (e *Env) Run(ctx context.Context, task, table, partition string, body func(
 		rec.Status, rec.Error = audit.StatusFailed, err.Error()
 	}
 	if _, werr := audit.WriteRecord(ctx, e.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
+		log.Error("audit not written", "error", werr)
 	}
 	return rec, err
 }
@@ -51,7 +51,7 @@ func (e *Env) Gate(ctx context.Context, task, what, table, partition string, bod
 			err = fail.Data(fmt.Errorf("%s %s partition %s: %s", what, table, partition, strings.Join(rep.FailedMessages(), "; ")))
 		}
 		if uri, werr := audit.WriteReport(ctx, e.Lake, rep); werr != nil {
-			log.Error("report not written", "err", werr)
+			log.Error("report not written", "error", werr)
 			if err == nil {
 				err = werr
 			}

@@ -1,20 +1,17 @@
-// Package tests holds black-box tests of the built worker binary: CLI scripts
-// (testscript, testdata/*.txtar) and end-to-end pipeline runs on generated data.
+// Package tests holds black-box tests of the built worker binary: end-to-end
+// pipeline runs on generated data, the GCS emulator, determinism, real data sets.
+// The CLI scripts in testdata/*.txtar run from ../worker (TestScripts there), whose
+// test binary is the worker itself.
 package tests
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-
-	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // workerBin is the binary under test, built once by TestMain.
@@ -36,114 +33,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// TestScripts runs testdata/*.txtar against the real binary. Scripts get:
-//
-//	status N cmd args...   run cmd and require exit code N (stdout/stderr kept)
-//	$DATASETS              the vendored data sets (specs/jaffle_shop/seeds as jaffle_shop)
-//	                       and bronze import's fixtures (tasks/bronze/testdata as bronze)
-//	jsonlog stdout|stderr [-when KEY] FIELD...
-//	                       every non-empty line of the last command's stream is a
-//	                       JSON object; those holding KEY (all, without -when) have
-//	                       every FIELD; a severity is a Cloud Logging one
-//	$SPECS                 the repository's specs/ folder (shop, jaffle_shop)
-func TestScripts(t *testing.T) {
-	datasets := t.TempDir()
-	seeds, _ := filepath.Abs("../specs/jaffle_shop/seeds")
-	if st, err := os.Stat(seeds); err != nil || !st.IsDir() {
-		t.Fatalf("jaffle_shop seeds not found at %s", seeds)
-	}
-	if err := os.Symlink(seeds, filepath.Join(datasets, "jaffle_shop")); err != nil {
-		t.Fatal(err)
-	}
-	// Bronze import's fixtures: nycflights13- and Northwind-shaped CSVs (their README).
-	fixtures, _ := filepath.Abs("../tasks/bronze/testdata")
-	if err := os.Symlink(fixtures, filepath.Join(datasets, "bronze")); err != nil {
-		t.Fatal(err)
-	}
-	specsDir, _ := filepath.Abs("../specs")
-	if st, err := os.Stat(specsDir); err != nil || !st.IsDir() {
-		t.Fatalf("specs not found at %s", specsDir)
-	}
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
-		Setup: func(e *testscript.Env) error {
-			e.Setenv("PATH", filepath.Dir(workerBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
-			e.Setenv("DATASETS", datasets)
-			e.Setenv("SPECS", specsDir)
-			e.Setenv("WORKER_LOG_FORMAT", "json")
-			e.Setenv("WORKER_THREADS", "2")
-			e.Setenv("WORKER_MEMORY_LIMIT", "1GB")
-			return nil
-		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"jsonlog": jsonlogCmd,
-			"status": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) < 2 {
-					ts.Fatalf("usage: status CODE command args...")
-				}
-				want, err := strconv.Atoi(args[0])
-				if err != nil {
-					ts.Fatalf("status: bad code %q", args[0])
-				}
-				err = ts.Exec(args[1], args[2:]...)
-				got := 0
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					got = ee.ExitCode()
-				} else if err != nil {
-					ts.Fatalf("status: %v", err)
-				}
-				if got != want {
-					ts.Fatalf("exit code %d, want %d", got, want)
-				}
-			},
-		},
-	})
-}
-
-// jsonlogCmd checks that a stream holds only structured JSON log lines.
-func jsonlogCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if neg {
-		ts.Fatalf("unsupported: ! jsonlog")
-	}
-	if len(args) < 1 || (args[0] != "stdout" && args[0] != "stderr") {
-		ts.Fatalf("usage: jsonlog stdout|stderr [-when KEY] FIELD...")
-	}
-	stream, fields := args[0], args[1:]
-	when := ""
-	if len(fields) >= 2 && fields[0] == "-when" {
-		when, fields = fields[1], fields[2:]
-	}
-	text := ts.ReadFile(stream)
-	severities := map[string]bool{"DEBUG": true, "INFO": true, "WARNING": true, "ERROR": true}
-	checked := 0
-	for i, line := range strings.Split(text, "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			ts.Fatalf("%s line %d is not a JSON object: %q", stream, i+1, line)
-		}
-		if sev, ok := rec["severity"]; ok && !severities[fmt.Sprint(sev)] {
-			ts.Fatalf("%s line %d: severity %v is not a Cloud Logging severity", stream, i+1, sev)
-		}
-		if _, ok := rec[when]; when != "" && !ok {
-			continue
-		}
-		checked++
-		for _, f := range fields {
-			v, ok := rec[f]
-			if !ok || v == nil || v == "" {
-				ts.Fatalf("%s line %d lacks field %q: %s", stream, i+1, f, line)
-			}
-		}
-	}
-	if checked == 0 {
-		ts.Fatalf("no %s line to check (when %q)", stream, when)
-	}
 }
 
 // runWorker runs the binary and returns stdout, stderr and the exit code.

@@ -250,7 +250,7 @@ func (g *globals) done(env *tasks.Env, rec *audit.Record, err error) error {
 	}
 	uri := env.Lake.URI(audit.AuditPath(rec.Partition, rec.RunID, rec.Task, rec.Table))
 	if werr := audit.WriteXCom(g.xcomPath, audit.SummaryOf(rec, uri)); werr != nil {
-		g.log.Error("xcom summary not written", "path", g.xcomPath, "err", werr)
+		g.log.Error("xcom summary not written", "path", g.xcomPath, "error", werr)
 		if err == nil {
 			return werr
 		}

@@ -48,7 +48,7 @@ func runCommand(g *globals) *cli.Command {
 				return err
 			}
 			pipeline.PrintSummary(g.stdout, res)
-			return runError(res)
+			return res.Err()
 		}),
 	}
 }
@@ -73,27 +73,4 @@ func partitionsOf(c *cli.Context) ([]string, error) {
 		return parts, nil
 	}
 	return nil, usageErr("give --partition DATE or --start DATE --end DATE")
-}
-
-// runError turns a run's worst exit code into an error for main: one line that
-// names the first failed step (task, table, partition) and its cause.
-func runError(res *pipeline.Result) error {
-	if res.Code == fail.OK {
-		return nil
-	}
-	var first *pipeline.Outcome
-	for i := range res.Outcomes {
-		if res.Outcomes[i].Err != nil && res.Outcomes[i].Code != fail.Nothing {
-			first = &res.Outcomes[i]
-			break
-		}
-	}
-	if first == nil {
-		return &fail.Error{Code: res.Code, Err: fmt.Errorf("run finished with exit code %d", res.Code)}
-	}
-	more := ""
-	if n := res.Failed(); n > 1 {
-		more = fmt.Sprintf(" (and %d more failed step(s); see the summary)", n-1)
-	}
-	return &fail.Error{Code: res.Code, Err: fmt.Errorf("run failed at %s: %v%s", first.Step.ID(), first.Err, more)}
 }

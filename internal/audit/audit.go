@@ -133,8 +133,10 @@ type Report struct {
 // Add appends a check.
 func (r *Report) Add(c Check) { r.Checks = append(r.Checks, c) }
 
-// Finish sets the report's status from its checks: fail if any failed.
+// Finish sets the report's status from its checks (fail if any failed) and its
+// creation time, which a failed report needs as much as a passing one.
 func (r *Report) Finish(now time.Time) {
+	r.CreatedAt = now.UTC().Format(time.RFC3339Nano)
 	r.Status = Pass
 	for _, c := range r.Checks {
 		if c.Status == Fail {
@@ -145,7 +147,6 @@ func (r *Report) Finish(now time.Time) {
 			r.Status = Warn
 		}
 	}
-	r.CreatedAt = now.UTC().Format(time.RFC3339Nano)
 }
 
 // Failed lists the names of failed checks.

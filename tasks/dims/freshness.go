@@ -107,7 +107,7 @@ func Check(ctx context.Context, env *tasks.Env, o CheckOptions) (*Freshness, err
 		return fr, fail.Data(fmt.Errorf("dims %s: latest snapshot %s (run %s) is %s old, not younger than max_age %s: stale (run `worker dims snapshot --dim %s --if-stale` and publish it)",
 			d.Name, fr.SnapshotDT, fr.RunID, Human(fr.Age), Human(fr.MaxAge), d.Name))
 	}
-	env.Log.Info("dims fresh", "dim", d.Name, "snapshot_dt", fr.SnapshotDT, "run_id", fr.RunID, "age", Human(fr.Age))
+	env.Log.Info("dims fresh", "run_id", env.RunID, "dim", d.Name, "snapshot_dt", fr.SnapshotDT, "snapshot_run_id", fr.RunID, "age", Human(fr.Age))
 	return fr, nil
 }
 

@@ -59,7 +59,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (lake.GCResult, *audit.
 		return res, rec, err
 	}
 	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "err", werr)
+		log.Error("audit not written", "error", werr)
 	}
 	return res, rec, err
 }

@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"slices"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/shoplake/lakehouse/tasks"
@@ -301,4 +303,15 @@ func (g *generator) finish(tg *tableGen) error {
 	g.log.Debug("wrote bronze partition", "table", tg.bt.def.name, "partition", tg.day.iso,
 		"rows", m.RowCount, "files", len(m.Files), "expected_rejects", len(tg.ledger.rows))
 	return nil
+}
+
+// PrintResult writes what was generated: one row per table, then where the ledger is.
+func PrintResult(w io.Writer, res *Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "table\tpartitions\trows\tfiles\tbytes\texpected_rejects\t")
+	for _, t := range res.Tables {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", t.Table, t.Partitions, t.Rows, t.Files, t.Bytes, t.Expected)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "bronze %s..%s written; ledger of %d expected outcomes at %s\n", res.Start, res.End, res.LedgerEntries, res.LedgerPath)
 }

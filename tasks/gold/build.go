@@ -162,7 +162,7 @@ func syncDim(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, dim, d 
 	if history {
 		have, err := loadedPartitions(ctx, w, src.Table, d)
 		if err != nil {
-			log.Info("dims table not readable yet; loading every snapshot", "dim", dim, "err", err)
+			log.Info("dims table not readable yet; loading every snapshot", "dim", dim, "error", err)
 		}
 		need = nil
 		for i, v := range vals {

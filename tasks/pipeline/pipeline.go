@@ -71,6 +71,29 @@ func (r *Result) Failed() int {
 	return n
 }
 
+// Err turns the run's worst exit code into an error for main: one line that
+// names the first failed step and its cause (nil when the run succeeded).
+func (r *Result) Err() error {
+	if r.Code == fail.OK {
+		return nil
+	}
+	var first *Outcome
+	for i := range r.Outcomes {
+		if r.Outcomes[i].Err != nil && r.Outcomes[i].Code != fail.Nothing {
+			first = &r.Outcomes[i]
+			break
+		}
+	}
+	if first == nil {
+		return &fail.Error{Code: r.Code, Err: fmt.Errorf("run finished with exit code %d", r.Code)}
+	}
+	more := ""
+	if n := r.Failed(); n > 1 {
+		more = fmt.Sprintf(" (and %d more failed step(s); see the summary)", n-1)
+	}
+	return &fail.Error{Code: r.Code, Err: fmt.Errorf("run failed at %s: %v%s", first.Step.ID(), first.Err, more)}
+}
+
 // Dates expands an inclusive date range.
 func Dates(start, end string) ([]string, error) {
 	s, err := lake.ParseDate(start)
@@ -202,7 +225,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*Result, error) {
 				out.Status = audit.StatusFailed
 				res.Code = fail.Worst(res.Code, out.Code)
 				env.Log.Error("step failed; what depends on it is skipped", "run_id", env.RunID, "task", st.Node.Task,
-					"table", st.Node.Table, "partition", st.Partition, "exit_code", out.Code, "err", out.Err.Error())
+					"table", st.Node.Table, "partition", st.Partition, "exit_code", out.Code, "error", out.Err.Error())
 			}
 		}
 		if out.Status == audit.StatusFailed || out.Status == audit.StatusSkipped {
