@@ -33,7 +33,8 @@ SELECT o.order_id, 'silver.orders' AS s, c.country, g.x
 FROM silver.orders o
 JOIN dims.customers c ON c.customer_id = o.customer_id
 JOIN gold.fct_orders AS g ON g.order_id = o.order_id
-LEFT JOIN dims.customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1`
+LEFT JOIN dims.customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1
+AND E'it\'s silver.orders' <> ''`
 	deps := refs("silver.orders", "dims.customers", "dims.customers_history", "gold.fct_orders")
 	for _, tc := range []struct {
 		d    warehouse.Dialect
@@ -44,13 +45,15 @@ SELECT o.order_id, 'silver.orders' AS s, c.country, g.x
 FROM "silver"."orders" o
 JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt = (SELECT MAX(snapshot_dt) FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20')) c ON c.customer_id = o.customer_id
 JOIN "gold"."fct_orders" AS g ON g.order_id = o.order_id
-LEFT JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1`},
+LEFT JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1
+AND E'it\'s silver.orders' <> ''`},
 		{warehouse.BigQueryDialect{Project: "p-1"}, "-- silver.orders in a comment stays\n" +
 			"SELECT o.order_id, 'silver.orders' AS s, c.country, g.x\n" +
 			"FROM `p-1.silver.orders` o\n" +
 			"JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt = (SELECT MAX(snapshot_dt) FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20')) c ON c.customer_id = o.customer_id\n" +
 			"JOIN `p-1.gold.fct_orders` AS g ON g.order_id = o.order_id\n" +
-			"LEFT JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1"},
+			"LEFT JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1\n" +
+			"AND E'it\\'s silver.orders' <> ''"},
 	} {
 		got, err := warehouse.Render(src, warehouse.RenderOptions{Dialect: tc.d, Partition: "2026-11-20", DependsOn: deps, Dims: dimsOf})
 		if err != nil {
