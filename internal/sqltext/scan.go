@@ -153,7 +153,8 @@ func skipQuoted(src string, i int, q byte, backslash bool) (int, error) {
 	return 0, errors.New("has an unterminated string literal (')")
 }
 
-// unescapeBacktick undoes the escapes of a backtick-quoted name: \x and “.
+// unescapeBacktick undoes the escapes of a backtick-quoted name: “, \n, \r,
+// \t, and \x for any other x (BigQuery knows a few more, which names never hold).
 func unescapeBacktick(s string) string {
 	if !strings.ContainsAny(s, "\\`") {
 		return s
@@ -163,6 +164,17 @@ func unescapeBacktick(s string) string {
 		switch {
 		case s[i] == '\\' && i+1 < len(s):
 			i++
+			switch s[i] {
+			case 'n':
+				b.WriteByte('\n')
+				continue
+			case 'r':
+				b.WriteByte('\r')
+				continue
+			case 't':
+				b.WriteByte('\t')
+				continue
+			}
 		case s[i] == '`' && i+1 < len(s) && s[i+1] == '`':
 			i++
 		}

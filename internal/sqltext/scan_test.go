@@ -100,3 +100,60 @@ func TestRefs(t *testing.T) {
 		}
 	}
 }
+
+func TestDialectTable(t *testing.T) {
+	tests := []struct {
+		d                   Dialect
+		dataset, name, want string
+	}{
+		{DuckDB{}, "silver", "orders", `"silver"."orders"`},
+		{DuckDB{}, `we"ird`, "x", `"we""ird"."x"`},
+		{BigQuery{Project: "p-1"}, "silver", "orders", "`p-1.silver.orders`"},
+		{BigQuery{Project: "example.com:p"}, "gold", "m", "`example.com:p.gold.m`"},
+		// Before, the project went into the path unescaped: a backtick ended it.
+		{BigQuery{Project: "p`; DROP"}, "gold", "m", "`p\\`; DROP.gold.m`"},
+		{BigQuery{Project: `p\`}, "gold", "m", "`p\\\\.gold.m`"},
+		{BigQuery{Project: "p"}, "gold", "a`b\nc", "`p.gold.a\\`b\\nc`"},
+		{BigQuery{Project: "p"}, "gold", "a.b", "`p`.`gold`.`a.b`"},
+	}
+	for _, tc := range tests {
+		got := tc.d.Table(tc.dataset, tc.name)
+		if got != tc.want {
+			t.Errorf("%s Table(%q, %q) = %s, want %s", tc.d.Name(), tc.dataset, tc.name, got, tc.want)
+		}
+		// The scanner reads the rendering back as the names it was given.
+		toks, err := Scan("FROM "+got, Options{})
+		if err != nil {
+			t.Errorf("scan %s: %v", got, err)
+			continue
+		}
+		var parts []string
+		for _, tk := range toks[1:] {
+			if tk.Kind == Quoted {
+				parts = append(parts, tk.Text)
+			}
+		}
+		if tc.d.Name() == NameDuckDB || strings.Contains(tc.name, ".") {
+			if want := []string{tc.dataset, tc.name}; strings.Join(parts[len(parts)-2:], "|") != strings.Join(want, "|") {
+				t.Errorf("scan %s = %q, want the parts %q", got, parts, want)
+			}
+		} else if want := tc.d.(BigQuery).Project + "." + tc.dataset + "." + tc.name; len(parts) != 1 || parts[0] != want {
+			t.Errorf("scan %s = %q, want %q", got, parts, want)
+		}
+	}
+}
+
+func TestParseDialect(t *testing.T) {
+	for _, name := range []string{NameDuckDB, NameBigQuery} {
+		d, err := ParseDialect(name, "p")
+		if err != nil || d.Name() != name {
+			t.Errorf("ParseDialect(%q) = %v, %v", name, d, err)
+		}
+	}
+	if bq, _ := ParseDialect(NameBigQuery, "proj"); bq.Table("gold", "m") != "`proj.gold.m`" {
+		t.Errorf("bigquery dialect lost its project: %s", bq.Table("gold", "m"))
+	}
+	if _, err := ParseDialect("postgres", ""); err == nil {
+		t.Error("ParseDialect(postgres) succeeded")
+	}
+}

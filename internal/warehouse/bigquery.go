@@ -16,6 +16,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // BigQuery is the production warehouse: one dataset per layer in one project.
@@ -66,7 +68,7 @@ func OpenBigQuery(ctx context.Context, c Config, extra ...option.ClientOption) (
 func (b *BigQuery) Kind() string { return KindBigQuery }
 
 // Dialect renders BigQuery SQL with project-qualified names.
-func (b *BigQuery) Dialect() Dialect { return BigQueryDialect{Project: b.project} }
+func (b *BigQuery) Dialect() sqltext.Dialect { return sqltext.BigQuery{Project: b.project} }
 
 // URI is bigquery://project/dataset.table$YYYYMMDD.
 func (b *BigQuery) URI(t Table, partition string) string {

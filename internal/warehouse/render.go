@@ -14,31 +14,12 @@ import (
 // DimsKey is the partition key of dims snapshots (dims/<dim>/snapshot_dt=<D>/).
 const DimsKey = "snapshot_dt"
 
-// Dialect renders what differs between the warehouses. Every spec SQL file is
-// written once; its macros call these.
-type Dialect interface {
-	// Name is KindDuckDB or KindBigQuery.
-	Name() string
-	// Macros is the dialect of the shared spec SQL macros (internal/catalog):
-	// partition, date_trunc, date_diff, safe_divide.
-	Macros() catalog.Dialect
-	// Table is a dataset-qualified table name, quoted: "silver"."orders" or
-	// `project.silver.orders`.
-	Table(dataset, name string) string
-	// Date is a DATE literal.
-	Date(d string) string
-	// DateAdd adds n units to a DATE expression, giving a DATE.
-	DateAdd(unit string, n int, expr string) string
-	// DayOfWeek is the ISO day of the week of a DATE: 1 = Monday .. 7 = Sunday.
-	DayOfWeek(expr string) string
-}
-
 // dateUnits are the units date_add accepts.
 var dateUnits = map[string]bool{"day": true, "week": true, "month": true, "quarter": true, "year": true}
 
 // RenderOptions say what to render a spec SQL file for.
 type RenderOptions struct {
-	Dialect Dialect
+	Dialect sqltext.Dialect
 	// Partition is D, the partition being built.
 	Partition string
 	// DependsOn are the layer-qualified names the SQL may read; only these are
@@ -71,8 +52,8 @@ func Render(src string, o RenderOptions) (string, error) {
 // Funcs is the template FuncMap for one dialect and partition: the catalog's
 // shared macros (partition, date_trunc, date_diff, safe_divide), plus two that
 // gold marts need: date_add and day_of_week.
-func Funcs(d Dialect, partition string) template.FuncMap {
-	fm := catalog.FuncMap(d.Macros(), partition)
+func Funcs(d sqltext.Dialect, partition string) template.FuncMap {
+	fm := catalog.FuncMap(d, partition)
 	fm["date_add"] = func(u string, n int, expr string) (string, error) {
 		l := strings.ToLower(u)
 		if !dateUnits[l] {
@@ -93,7 +74,7 @@ func Funcs(d Dialect, partition string) template.FuncMap {
 }
 
 // Expand renders the template macros only.
-func Expand(src string, d Dialect, partition string) (string, error) {
+func Expand(src string, d sqltext.Dialect, partition string) (string, error) {
 	tmpl, err := template.New("sql").Option("missingkey=error").Funcs(Funcs(d, partition)).Parse(src)
 	if err != nil {
 		return "", fmt.Errorf("sql template: %w", err)

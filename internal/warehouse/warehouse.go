@@ -21,12 +21,14 @@ import (
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
-// Warehouse kinds, as --warehouse names them.
+// Warehouse kinds, as --warehouse names them; each speaks the SQL dialect of
+// the same name.
 const (
-	KindDuckDB   = "duckdb"
-	KindBigQuery = "bigquery"
+	KindDuckDB   = sqltext.NameDuckDB
+	KindBigQuery = sqltext.NameBigQuery
 )
 
 // Datasets besides the layers: ops holds the task audit table.
@@ -118,7 +120,7 @@ type Warehouse interface {
 	// Kind is KindDuckDB or KindBigQuery.
 	Kind() string
 	// Dialect renders template macros and table names for this warehouse.
-	Dialect() Dialect
+	Dialect() sqltext.Dialect
 	// URI names a table partition for audits and messages.
 	URI(t Table, partition string) string
 	// Ensure creates the table's dataset and the table (partitioning, clustering,
