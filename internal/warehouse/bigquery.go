@@ -64,8 +64,32 @@ func OpenBigQuery(ctx context.Context, c Config, extra ...option.ClientOption) (
 	return &BigQuery{client: client, project: c.Project, location: c.Location, datasets: map[string]bool{}, MaxAttempts: 10}, nil
 }
 
+// bigQueryBackend loads gs:// files itself, as jobs, in one project.
+func bigQueryBackend() Backend {
+	return Backend{
+		Kind:     KindBigQuery,
+		Features: Features{NeedsProject: true, Jobs: true},
+		Open: func(ctx context.Context, c Config) (Warehouse, error) {
+			w, err := OpenBigQuery(ctx, c)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return w, nil
+		},
+		QueryHint: func(project string) string {
+			if project == "" {
+				project = "PROJECT"
+			}
+			return fmt.Sprintf("query BigQuery itself, e.g. bq query --use_legacy_sql=false 'SELECT * FROM `%s.gold.<mart>` LIMIT 10'", project)
+		},
+	}
+}
+
 // Kind is KindBigQuery.
 func (b *BigQuery) Kind() string { return KindBigQuery }
+
+// Features are bigQueryBackend's.
+func (b *BigQuery) Features() Features { return bigQueryBackend().Features }
 
 // Dialect renders BigQuery SQL with project-qualified names.
 func (b *BigQuery) Dialect() sqltext.Dialect { return sqltext.BigQuery{Project: b.project} }

@@ -95,8 +95,27 @@ func openDuck(ctx context.Context, c Config) (*DuckDB, error) {
 	return w, nil
 }
 
+// duckDBBackend is the embedded DuckDB database file: it loads local copies of
+// the lake's files and writes in transactions, not jobs.
+func duckDBBackend() Backend {
+	return Backend{
+		Kind:     KindDuckDB,
+		Features: Features{LocalFile: true, LocalSources: true},
+		Open: func(ctx context.Context, c Config) (Warehouse, error) {
+			w, err := OpenDuckDB(ctx, c)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return w, nil
+		},
+	}
+}
+
 // Kind is KindDuckDB.
 func (w *DuckDB) Kind() string { return KindDuckDB }
+
+// Features are duckDBBackend's.
+func (w *DuckDB) Features() Features { return duckDBBackend().Features }
 
 // Dialect renders DuckDB SQL.
 func (w *DuckDB) Dialect() sqltext.Dialect { return sqltext.DuckDB{} }
