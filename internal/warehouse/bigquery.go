@@ -465,46 +465,40 @@ func bigQuerySchema(fs []Field) (bigquery.Schema, error) {
 // BigQueryType maps a DuckDB type name to the BigQuery column type its Parquet
 // encoding loads into.
 func BigQueryType(duckType string) (bigquery.FieldType, error) {
-	u := strings.ToUpper(strings.TrimSpace(duckType))
-	if p, s, ok := parseDecimal(u); ok {
-		if s <= 9 && p-s <= 29 {
+	t, err := sqltext.ParseType(duckType)
+	if err != nil {
+		return "", fmt.Errorf("type %s has no BigQuery column type here", duckType)
+	}
+	switch t.Family() {
+	case sqltext.Decimal:
+		if t.Scale <= 9 && t.Precision-t.Scale <= 29 {
 			return bigquery.NumericFieldType, nil
 		}
 		return bigquery.BigNumericFieldType, nil
-	}
-	switch u {
-	case "VARCHAR", "TEXT", "STRING", "UUID", "JSON":
+	case sqltext.Text, sqltext.UUID, sqltext.JSON:
 		return bigquery.StringFieldType, nil
-	case "BOOLEAN", "BOOL":
+	case sqltext.Boolean:
 		return bigquery.BooleanFieldType, nil
-	case "TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "INT64":
+	case sqltext.Integer:
+		if t.Name == "UBIGINT" || t.Name == "HUGEINT" {
+			return bigquery.BigNumericFieldType, nil // beyond INT64
+		}
 		return bigquery.IntegerFieldType, nil
-	case "UBIGINT", "HUGEINT":
-		return bigquery.BigNumericFieldType, nil
-	case "FLOAT", "REAL", "DOUBLE", "FLOAT64":
+	case sqltext.Float:
 		return bigquery.FloatFieldType, nil
-	case "DATE":
+	case sqltext.Date:
 		return bigquery.DateFieldType, nil
-	case "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE":
+	case sqltext.Timestamp:
+		if t.Name == "DATETIME" {
+			break // DuckDB's alias of TIMESTAMP, but BigQuery's DATETIME is another type
+		}
 		return bigquery.TimestampFieldType, nil
-	case "TIME":
+	case sqltext.Time:
 		return bigquery.TimeFieldType, nil
-	case "INTERVAL":
+	case sqltext.Interval:
 		return bigquery.IntervalFieldType, nil
-	case "BLOB", "BYTES":
+	case sqltext.Blob:
 		return bigquery.BytesFieldType, nil
 	}
 	return "", fmt.Errorf("type %s has no BigQuery column type here", duckType)
-}
-
-func parseDecimal(u string) (int, int, bool) {
-	rest, ok := strings.CutPrefix(u, "DECIMAL(")
-	if !ok {
-		return 0, 0, false
-	}
-	var p, s int
-	if _, err := fmt.Sscanf(strings.TrimSuffix(rest, ")"), "%d,%d", &p, &s); err != nil {
-		return 0, 0, false
-	}
-	return p, s, true
 }
