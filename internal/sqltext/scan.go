@@ -214,6 +214,8 @@ type Ref struct {
 	Qualifier, Name string
 	// Off and End are the byte offsets of the whole name in the source.
 	Off, End int
+	// Last is the index of the name's last token in the scanned tokens.
+	Last int
 	// Column marks a name followed by another ".part" (silver.orders.col): it
 	// qualifies a column rather than naming a table.
 	Column bool
@@ -237,7 +239,7 @@ func Refs(toks []Token, isQualifier func(string) bool) []Ref {
 			continue
 		}
 		col := i+3 < len(toks) && toks[i+3].Is(".")
-		refs = append(refs, Ref{Qualifier: q, Name: n, Off: toks[i].Off, End: toks[i+2].End, Column: col})
+		refs = append(refs, Ref{Qualifier: q, Name: n, Off: toks[i].Off, End: toks[i+2].End, Last: i + 2, Column: col})
 		i += 2
 	}
 	return refs

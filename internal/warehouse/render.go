@@ -98,10 +98,6 @@ func bindRefs(src string, o RenderOptions) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sql %w", err)
 	}
-	next := map[int]*sqltext.Token{} // token after the name ending at an offset
-	for i := 0; i+1 < len(toks); i++ {
-		next[toks[i].End] = &toks[i+1]
-	}
 	var b strings.Builder
 	last := 0
 	for _, ref := range sqltext.Refs(toks, func(q string) bool { return layers[strings.ToLower(q)] }) {
@@ -112,8 +108,12 @@ func bindRefs(src string, o RenderOptions) (string, error) {
 		if !ok {
 			continue
 		}
+		var next *sqltext.Token
+		if ref.Last+1 < len(toks) {
+			next = &toks[ref.Last+1]
+		}
 		b.WriteString(src[last:ref.Off])
-		b.WriteString(bindRef(r, o, next[ref.End]))
+		b.WriteString(bindRef(r, o, next))
 		last = ref.End
 	}
 	b.WriteString(src[last:])
