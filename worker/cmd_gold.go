@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/shoplake/lakehouse/internal/warehouse"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 	"github.com/shoplake/lakehouse/tasks"
 	"github.com/shoplake/lakehouse/tasks/gold"
 )
@@ -82,17 +82,12 @@ func goldCommand(g *globals) *cli.Command {
 					if kind == "" {
 						kind = c.String("warehouse")
 					}
-					var d warehouse.Dialect
-					switch kind {
-					case warehouse.KindDuckDB:
-						d = warehouse.DuckDialect{}
-					case warehouse.KindBigQuery:
-						p := c.String("bq-project")
-						if p == "" {
-							p = gold.DefaultRenderProject
-						}
-						d = warehouse.BigQueryDialect{Project: p}
-					default:
+					p := c.String("bq-project")
+					if p == "" {
+						p = gold.DefaultRenderProject
+					}
+					d, err := sqltext.ParseDialect(kind, p)
+					if err != nil {
 						return usageErr(fmt.Sprintf("--dialect %q: use duckdb or bigquery", kind))
 					}
 					q, err := gold.RenderSQL(s, gold.RenderOptions{Mart: c.String("mart"), Partition: c.String("partition"), Dialect: d})

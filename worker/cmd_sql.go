@@ -66,19 +66,16 @@ func sqlCommand(g *globals) *cli.Command {
 // there is none: gold in BigQuery is read with BigQuery's own tools, and a gs://
 // lake's DuckDB warehouse lives wherever --warehouse-path says.
 func sqlWarehouse(env *tasks.Env) (path, why string) {
-	switch env.Warehouse.Kind {
-	case "", warehouse.KindDuckDB:
-		p, err := gold.DuckDBPath(env)
-		if err != nil {
-			return "", "worker sql reads gold from the DuckDB warehouse file, and a lake that is not a local directory has none by default: give --warehouse-path (WORKER_WAREHOUSE_PATH)"
-		}
-		return p, ""
-	case warehouse.KindBigQuery:
-		project := env.Warehouse.Project
-		if project == "" {
-			project = "PROJECT"
-		}
-		return "", fmt.Sprintf("worker sql reads gold only from the embedded DuckDB warehouse, and --warehouse is bigquery: query BigQuery itself, e.g. bq query --use_legacy_sql=false 'SELECT * FROM `%s.gold.<mart>` LIMIT 10'", project)
+	b, err := warehouse.Lookup(env.Warehouse.Kind)
+	if err != nil {
+		return "", fmt.Sprintf("--warehouse %q: use %s", env.Warehouse.Kind, warehouse.KindList())
 	}
-	return "", fmt.Sprintf("--warehouse %q: use duckdb or bigquery", env.Warehouse.Kind)
+	if !b.Features.LocalFile {
+		return "", fmt.Sprintf("worker sql reads gold only from the embedded DuckDB warehouse, and --warehouse is %s: %s", b.Kind, b.QueryHint(env.Warehouse.Project))
+	}
+	p, err := gold.DuckDBPath(env)
+	if err != nil {
+		return "", "worker sql reads gold from the DuckDB warehouse file, and a lake that is not a local directory has none by default: give --warehouse-path (WORKER_WAREHOUSE_PATH)"
+	}
+	return p, ""
 }

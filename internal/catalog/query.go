@@ -22,6 +22,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // Format is how Query prints a result.
@@ -83,7 +84,7 @@ func (c *Catalog) QueryWith(ctx context.Context, o duck.Options, q string, w io.
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	q, err := Render("query", q, DuckDB, c.Partition)
+	q, err := Render("query", q, sqltext.DuckDB{}, c.Partition)
 	if err != nil {
 		return fail.Usage(err)
 	}

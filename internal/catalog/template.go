@@ -5,40 +5,10 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
-
-// Dialect is the SQL flavour the template macros render for (DESIGN section 4).
-type Dialect int
-
-// Dialects the macros know.
-const (
-	DuckDB Dialect = iota
-	BigQuery
-)
-
-func (d Dialect) String() string {
-	switch d {
-	case DuckDB:
-		return "duckdb"
-	case BigQuery:
-		return "bigquery"
-	}
-	return fmt.Sprintf("dialect(%d)", int(d))
-}
-
-// ParseDialect reads a dialect name as the --warehouse flag spells it.
-func ParseDialect(s string) (Dialect, error) {
-	switch strings.ToLower(s) {
-	case "duckdb":
-		return DuckDB, nil
-	case "bigquery":
-		return BigQuery, nil
-	}
-	return 0, fmt.Errorf("unknown SQL dialect %q (want duckdb or bigquery)", s)
-}
 
 // Macros lists the template functions spec SQL may use, for messages.
 var Macros = []string{"partition", "date_trunc", "date_diff", "safe_divide"}
@@ -55,9 +25,9 @@ var units = []string{"microsecond", "millisecond", "second", "minute", "hour", "
 //
 // Arguments are a unit from a fixed list and single SQL expressions (checked with
 // spec.CheckExpr), so a slip in a macro call cannot smuggle in a statement.
-func FuncMap(d Dialect, partition string) template.FuncMap {
+func FuncMap(d sqltext.Dialect, partition string) template.FuncMap {
 	return template.FuncMap{
-		"partition": func() string { return "DATE " + duck.Str(partition) },
+		"partition": func() string { return d.Date(partition) },
 		"date_trunc": func(unit, expr string) (string, error) {
 			u, err := checkUnit("date_trunc", unit)
 			if err != nil {
@@ -66,10 +36,7 @@ func FuncMap(d Dialect, partition string) template.FuncMap {
 			if err := checkArgs("date_trunc", expr); err != nil {
 				return "", err
 			}
-			if d == BigQuery {
-				return fmt.Sprintf("DATE_TRUNC(%s, %s)", expr, strings.ToUpper(u)), nil
-			}
-			return fmt.Sprintf("date_trunc(%s, %s)", duck.Str(u), expr), nil
+			return d.DateTrunc(u, expr), nil
 		},
 		"date_diff": func(unit, start, end string) (string, error) {
 			u, err := checkUnit("date_diff", unit)
@@ -79,19 +46,13 @@ func FuncMap(d Dialect, partition string) template.FuncMap {
 			if err := checkArgs("date_diff", start, end); err != nil {
 				return "", err
 			}
-			if d == BigQuery {
-				return fmt.Sprintf("DATE_DIFF(%s, %s, %s)", end, start, strings.ToUpper(u)), nil
-			}
-			return fmt.Sprintf("date_diff(%s, %s, %s)", duck.Str(u), start, end), nil
+			return d.DateDiff(u, start, end), nil
 		},
 		"safe_divide": func(num, den string) (string, error) {
 			if err := checkArgs("safe_divide", num, den); err != nil {
 				return "", err
 			}
-			if d == BigQuery {
-				return fmt.Sprintf("SAFE_DIVIDE(%s, %s)", num, den), nil
-			}
-			return fmt.Sprintf("(%s) / NULLIF(%s, 0)", num, den), nil
+			return d.SafeDivide(num, den), nil
 		},
 	}
 }
@@ -99,7 +60,7 @@ func FuncMap(d Dialect, partition string) template.FuncMap {
 // Render expands the templates of a spec SQL file (name is how messages show it,
 // e.g. specs/shop/sql/customer_ltv.sql) for partition D in dialect d. An unknown
 // macro or a bad argument is an error naming the file and position.
-func Render(name, src string, d Dialect, partition string) (string, error) {
+func Render(name, src string, d sqltext.Dialect, partition string) (string, error) {
 	if _, err := lake.ParseDate(partition); err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/catalog"
 	"github.com/shoplake/lakehouse/internal/catalog/catalogtest"
 	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 func TestMacrosRenderPerDialect(t *testing.T) {
@@ -24,12 +25,12 @@ func TestMacrosRenderPerDialect(t *testing.T) {
 		{"SELECT 1 -- no macro here", "SELECT 1 -- no macro here", "SELECT 1 -- no macro here"},
 	} {
 		for _, d := range []struct {
-			dialect catalog.Dialect
+			dialect sqltext.Dialect
 			want    string
-		}{{catalog.DuckDB, tc.duckdb}, {catalog.BigQuery, tc.bigquery}} {
+		}{{sqltext.DuckDB{}, tc.duckdb}, {sqltext.BigQuery{Project: "p"}, tc.bigquery}} {
 			got, err := catalog.Render("sql/x.sql", tc.src, d.dialect, "2026-11-20")
 			if err != nil || got != d.want {
-				t.Errorf("%s %s = %q, %v; want %q", d.dialect, tc.src, got, err, d.want)
+				t.Errorf("%s %s = %q, %v; want %q", d.dialect.Name(), tc.src, got, err, d.want)
 			}
 		}
 	}
@@ -42,7 +43,7 @@ func TestMacrosRunInDuckDB(t *testing.T) {
   {{ date_diff "day" "DATE '2026-11-01'" partition }} AS days,
   {{ safe_divide "7" "2" }} AS half,
   {{ safe_divide "7" "0" }} AS by_zero`
-	q, err := catalog.Render("sql/x.sql", src, catalog.DuckDB, "2026-11-20")
+	q, err := catalog.Render("sql/x.sql", src, sqltext.DuckDB{}, "2026-11-20")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,23 +68,12 @@ func TestBadMacrosNameTheFile(t *testing.T) {
 		{`SELECT {{ partition`, `unclosed action`},
 		{`SELECT {{ .Table }}`, `Table`},
 	} {
-		_, err := catalog.Render("specs/shop/sql/x.sql", tc.src, catalog.DuckDB, "2026-11-20")
+		_, err := catalog.Render("specs/shop/sql/x.sql", tc.src, sqltext.DuckDB{}, "2026-11-20")
 		if err == nil || !strings.Contains(err.Error(), "specs/shop/sql/x.sql") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("render %s: err = %v; want one naming the file and %q", tc.src, err, tc.want)
 		}
 	}
-	if _, err := catalog.Render("sql/x.sql", "SELECT 1", catalog.DuckDB, "20261120"); err == nil || !strings.Contains(err.Error(), "sql/x.sql") {
+	if _, err := catalog.Render("sql/x.sql", "SELECT 1", sqltext.DuckDB{}, "20261120"); err == nil || !strings.Contains(err.Error(), "sql/x.sql") {
 		t.Errorf("bad partition: err = %v", err)
-	}
-}
-
-func TestParseDialect(t *testing.T) {
-	for in, want := range map[string]catalog.Dialect{"duckdb": catalog.DuckDB, "BigQuery": catalog.BigQuery} {
-		if got, err := catalog.ParseDialect(in); err != nil || got != want || got.String() != strings.ToLower(in) {
-			t.Errorf("ParseDialect(%q) = %v, %v", in, got, err)
-		}
-	}
-	if _, err := catalog.ParseDialect("postgres"); err == nil {
-		t.Error("ParseDialect(postgres) succeeded")
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2" // also registers the "duckdb" driver
+
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // Options size a DuckDB session. Zero values pick defaults that fit the cgroup.
@@ -122,11 +124,11 @@ func (s *Session) Describe(ctx context.Context, from string) ([]Column, error) {
 	return out, rows.Err()
 }
 
-// Ident quotes an identifier for DuckDB (and BigQuery-compatible SQL).
-func Ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+// Ident quotes an identifier for DuckDB: sqltext.QuoteIdent, the one quoting.
+func Ident(name string) string { return sqltext.QuoteIdent(name) }
 
-// Str quotes a string literal.
-func Str(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// Str quotes a string literal: sqltext.QuoteString.
+func Str(s string) string { return sqltext.QuoteString(s) }
 
 // StrList renders a SQL list of string literals: ['a', 'b'].
 func StrList(ss []string) string {

@@ -17,6 +17,8 @@ func TestCheckExpr(t *testing.T) {
 		{"coalesce(a, b) [1] = {'k': 1}['k']", ""},
 		{"x = 'it''s'", ""},
 		{`x = E'it\'s; fine'`, ""},
+		{"`odd,name` > 0", ""}, // a backtick name is one token, as rendering sees it
+		{"`abc = 1", "has an unterminated quoted identifier (`)"},
 		{"try_strptime(order_ts, '%Y-%m-%dT%H:%M:%SZ')", ""},
 		{"CASE WHEN a THEN 1 ELSE 2 END", ""},
 		{"x > 0; DROP TABLE t", `contains ";": an expression cannot hold a statement`},

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // Patterns the schema shares with the loader's checks (the loader is the authority;
@@ -178,8 +180,9 @@ func ci(word string) string {
 }
 
 func typePattern() string {
-	alts := make([]string, 0, len(simpleTypes)+1)
-	for _, t := range simpleTypes {
+	names := sqltext.SpecTypeNames()
+	alts := make([]string, 0, len(names)+1)
+	for _, t := range names {
 		alts = append(alts, ci(t))
 	}
 	alts = append(alts, ci("decimal")+`\s*\(\s*[0-9]+\s*,\s*[0-9]+\s*\)`)

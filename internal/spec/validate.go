@@ -6,48 +6,29 @@ import (
 	"io/fs"
 	"math"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
-// simpleTypes are the DuckDB column types a spec may use, besides DECIMAL(p,s).
-var simpleTypes = []string{
-	"VARCHAR", "TEXT", "BOOLEAN",
-	"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-	"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-	"FLOAT", "REAL", "DOUBLE",
-	"DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIME", "INTERVAL",
-	"UUID", "BLOB", "JSON",
-}
-
-var decimalRE = regexp.MustCompile(`^DECIMAL\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)$`)
-
 // NormalizeType checks a column type and returns it in canonical form: upper case,
-// DECIMAL without inner spaces ("decimal(12, 2)" -> "DECIMAL(12,2)").
+// DECIMAL without inner spaces ("decimal(12, 2)" -> "DECIMAL(12,2)"). A spec
+// spells types the DuckDB way (sqltext.SpecTypeNames), not with aliases.
 func NormalizeType(t string) (string, error) {
 	u := strings.ToUpper(strings.TrimSpace(t))
-	for _, s := range simpleTypes {
-		if u == s {
-			return u, nil
-		}
-	}
-	if m := decimalRE.FindStringSubmatch(u); m != nil {
-		p, errP := strconv.Atoi(m[1])
-		sc, errS := strconv.Atoi(m[2])
-		if errP != nil || p < 1 || p > 38 {
-			return "", fmt.Errorf("type %q: DECIMAL precision must be between 1 and 38", t)
-		}
-		if errS != nil || sc > p {
-			return "", fmt.Errorf("type %q: DECIMAL scale must be between 0 and the precision (%d)", t, p)
-		}
-		return fmt.Sprintf("DECIMAL(%d,%d)", p, sc), nil
-	}
-	if strings.HasPrefix(u, "DECIMAL") || strings.HasPrefix(u, "NUMERIC") {
+	typ, err := sqltext.ParseType(t)
+	isDecimal := strings.HasPrefix(u, "DECIMAL") || strings.HasPrefix(u, "NUMERIC")
+	switch {
+	case err == nil && typ.Spec():
+		return typ.String(), nil
+	case isDecimal && err != nil:
+		return "", err
+	case isDecimal:
 		return "", fmt.Errorf("unknown type %q: write DECIMAL(precision,scale), e.g. DECIMAL(12,2)", t)
 	}
-	return "", fmt.Errorf("unknown type %q%s: use a DuckDB type such as VARCHAR, BIGINT, DOUBLE, DECIMAL(12,2), BOOLEAN, DATE or TIMESTAMP", t, didYouMean(u, simpleTypes))
+	return "", fmt.Errorf("unknown type %q%s: use a DuckDB type such as VARCHAR, BIGINT, DOUBLE, DECIMAL(12,2), BOOLEAN, DATE or TIMESTAMP", t, didYouMean(u, sqltext.SpecTypeNames()))
 }
 
 // validator checks what the decoder cannot: names, types, references, expressions,

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // BigQuery is the production warehouse: one dataset per layer in one project.
@@ -62,11 +64,35 @@ func OpenBigQuery(ctx context.Context, c Config, extra ...option.ClientOption) (
 	return &BigQuery{client: client, project: c.Project, location: c.Location, datasets: map[string]bool{}, MaxAttempts: 10}, nil
 }
 
+// bigQueryBackend loads gs:// files itself, as jobs, in one project.
+func bigQueryBackend() Backend {
+	return Backend{
+		Kind:     KindBigQuery,
+		Features: Features{NeedsProject: true, Jobs: true},
+		Open: func(ctx context.Context, c Config) (Warehouse, error) {
+			w, err := OpenBigQuery(ctx, c)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return w, nil
+		},
+		QueryHint: func(project string) string {
+			if project == "" {
+				project = "PROJECT"
+			}
+			return fmt.Sprintf("query BigQuery itself, e.g. bq query --use_legacy_sql=false 'SELECT * FROM `%s.gold.<mart>` LIMIT 10'", project)
+		},
+	}
+}
+
 // Kind is KindBigQuery.
 func (b *BigQuery) Kind() string { return KindBigQuery }
 
+// Features are bigQueryBackend's.
+func (b *BigQuery) Features() Features { return bigQueryBackend().Features }
+
 // Dialect renders BigQuery SQL with project-qualified names.
-func (b *BigQuery) Dialect() Dialect { return BigQueryDialect{Project: b.project} }
+func (b *BigQuery) Dialect() sqltext.Dialect { return sqltext.BigQuery{Project: b.project} }
 
 // URI is bigquery://project/dataset.table$YYYYMMDD.
 func (b *BigQuery) URI(t Table, partition string) string {
@@ -439,46 +465,40 @@ func bigQuerySchema(fs []Field) (bigquery.Schema, error) {
 // BigQueryType maps a DuckDB type name to the BigQuery column type its Parquet
 // encoding loads into.
 func BigQueryType(duckType string) (bigquery.FieldType, error) {
-	u := strings.ToUpper(strings.TrimSpace(duckType))
-	if p, s, ok := parseDecimal(u); ok {
-		if s <= 9 && p-s <= 29 {
+	t, err := sqltext.ParseType(duckType)
+	if err != nil {
+		return "", fmt.Errorf("type %s has no BigQuery column type here", duckType)
+	}
+	switch t.Family() {
+	case sqltext.Decimal:
+		if t.Scale <= 9 && t.Precision-t.Scale <= 29 {
 			return bigquery.NumericFieldType, nil
 		}
 		return bigquery.BigNumericFieldType, nil
-	}
-	switch u {
-	case "VARCHAR", "TEXT", "STRING", "UUID", "JSON":
+	case sqltext.Text, sqltext.UUID, sqltext.JSON:
 		return bigquery.StringFieldType, nil
-	case "BOOLEAN", "BOOL":
+	case sqltext.Boolean:
 		return bigquery.BooleanFieldType, nil
-	case "TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "INT64":
+	case sqltext.Integer:
+		if t.Name == "UBIGINT" || t.Name == "HUGEINT" {
+			return bigquery.BigNumericFieldType, nil // beyond INT64
+		}
 		return bigquery.IntegerFieldType, nil
-	case "UBIGINT", "HUGEINT":
-		return bigquery.BigNumericFieldType, nil
-	case "FLOAT", "REAL", "DOUBLE", "FLOAT64":
+	case sqltext.Float:
 		return bigquery.FloatFieldType, nil
-	case "DATE":
+	case sqltext.Date:
 		return bigquery.DateFieldType, nil
-	case "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE":
+	case sqltext.Timestamp:
+		if t.Name == "DATETIME" {
+			break // DuckDB's alias of TIMESTAMP, but BigQuery's DATETIME is another type
+		}
 		return bigquery.TimestampFieldType, nil
-	case "TIME":
+	case sqltext.Time:
 		return bigquery.TimeFieldType, nil
-	case "INTERVAL":
+	case sqltext.Interval:
 		return bigquery.IntervalFieldType, nil
-	case "BLOB", "BYTES":
+	case sqltext.Blob:
 		return bigquery.BytesFieldType, nil
 	}
 	return "", fmt.Errorf("type %s has no BigQuery column type here", duckType)
-}
-
-func parseDecimal(u string) (int, int, bool) {
-	rest, ok := strings.CutPrefix(u, "DECIMAL(")
-	if !ok {
-		return 0, 0, false
-	}
-	var p, s int
-	if _, err := fmt.Sscanf(strings.TrimSuffix(rest, ")"), "%d,%d", &p, &s); err != nil {
-		return 0, 0, false
-	}
-	return p, s, true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/shoplake/lakehouse/internal/duck"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // DuckDB is the embedded warehouse: one database file, one schema per layer.
@@ -94,11 +95,30 @@ func openDuck(ctx context.Context, c Config) (*DuckDB, error) {
 	return w, nil
 }
 
+// duckDBBackend is the embedded DuckDB database file: it loads local copies of
+// the lake's files and writes in transactions, not jobs.
+func duckDBBackend() Backend {
+	return Backend{
+		Kind:     KindDuckDB,
+		Features: Features{LocalFile: true, LocalSources: true},
+		Open: func(ctx context.Context, c Config) (Warehouse, error) {
+			w, err := OpenDuckDB(ctx, c)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return w, nil
+		},
+	}
+}
+
 // Kind is KindDuckDB.
 func (w *DuckDB) Kind() string { return KindDuckDB }
 
+// Features are duckDBBackend's.
+func (w *DuckDB) Features() Features { return duckDBBackend().Features }
+
 // Dialect renders DuckDB SQL.
-func (w *DuckDB) Dialect() Dialect { return DuckDialect{} }
+func (w *DuckDB) Dialect() sqltext.Dialect { return sqltext.DuckDB{} }
 
 // Path is the database file.
 func (w *DuckDB) Path() string { return w.path }
@@ -118,7 +138,7 @@ func (w *DuckDB) Close() error {
 	return w.db.Close()
 }
 
-func (w *DuckDB) name(t Table) string { return DuckDialect{}.Table(t.Dataset, t.Name) }
+func (w *DuckDB) name(t Table) string { return sqltext.DuckDB{}.Table(t.Dataset, t.Name) }
 
 // columns lists a table's columns and types; none if it does not exist.
 func (w *DuckDB) columns(ctx context.Context, q interface {
@@ -243,7 +263,7 @@ func (w *DuckDB) Load(ctx context.Context, r LoadRequest) (Result, error) {
 	if !hasField(t.Schema, t.PartitionBy) {
 		// The files of a partition need not repeat its key (dims snapshots): add it.
 		src = fmt.Sprintf("SELECT *, %s AS %s FROM read_parquet(%s, hive_partitioning = false, union_by_name = true)",
-			DuckDialect{}.Date(r.Partition), duck.Ident(t.PartitionBy), duck.StrList(locals))
+			sqltext.DuckDB{}.Date(r.Partition), duck.Ident(t.PartitionBy), duck.StrList(locals))
 	}
 	if err := w.Ensure(ctx, t); err != nil {
 		return Result{}, err
@@ -316,7 +336,7 @@ func (w *DuckDB) replace(ctx context.Context, t Table, d, src string) (int64, er
 		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	name, key, day := w.name(t), duck.Ident(t.PartitionBy), DuckDialect{}.Date(d)
+	name, key, day := w.name(t), duck.Ident(t.PartitionBy), sqltext.DuckDB{}.Date(d)
 	outside := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS DISTINCT FROM %s", name, key, day)
 	var before, after int64
 	if err := tx.QueryRowContext(ctx, outside).Scan(&before); err != nil {

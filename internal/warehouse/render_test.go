@@ -8,6 +8,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 	"github.com/shoplake/lakehouse/internal/warehouse"
 )
 
@@ -33,24 +34,27 @@ SELECT o.order_id, 'silver.orders' AS s, c.country, g.x
 FROM silver.orders o
 JOIN dims.customers c ON c.customer_id = o.customer_id
 JOIN gold.fct_orders AS g ON g.order_id = o.order_id
-LEFT JOIN dims.customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1`
+LEFT JOIN dims.customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1
+AND E'it\'s silver.orders' <> ''`
 	deps := refs("silver.orders", "dims.customers", "dims.customers_history", "gold.fct_orders")
 	for _, tc := range []struct {
-		d    warehouse.Dialect
+		d    sqltext.Dialect
 		want string
 	}{
-		{warehouse.DuckDialect{}, `-- silver.orders in a comment stays
+		{sqltext.DuckDB{}, `-- silver.orders in a comment stays
 SELECT o.order_id, 'silver.orders' AS s, c.country, g.x
 FROM "silver"."orders" o
 JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt = (SELECT MAX(snapshot_dt) FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20')) c ON c.customer_id = o.customer_id
 JOIN "gold"."fct_orders" AS g ON g.order_id = o.order_id
-LEFT JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1`},
-		{warehouse.BigQueryDialect{Project: "p-1"}, "-- silver.orders in a comment stays\n" +
+LEFT JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1
+AND E'it\'s silver.orders' <> ''`},
+		{sqltext.BigQuery{Project: "p-1"}, "-- silver.orders in a comment stays\n" +
 			"SELECT o.order_id, 'silver.orders' AS s, c.country, g.x\n" +
 			"FROM `p-1.silver.orders` o\n" +
 			"JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt = (SELECT MAX(snapshot_dt) FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20')) c ON c.customer_id = o.customer_id\n" +
 			"JOIN `p-1.gold.fct_orders` AS g ON g.order_id = o.order_id\n" +
-			"LEFT JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1"},
+			"LEFT JOIN (SELECT * FROM `p-1.dims.customers` WHERE snapshot_dt <= DATE '2026-11-20') AS customers_history WHERE silver.orders.order_id IS NOT NULL AND enriched.other.x = 1\n" +
+			"AND E'it\\'s silver.orders' <> ''"},
 	} {
 		got, err := warehouse.Render(src, warehouse.RenderOptions{Dialect: tc.d, Partition: "2026-11-20", DependsOn: deps, Dims: dimsOf})
 		if err != nil {
@@ -65,12 +69,12 @@ LEFT JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt <= DATE '2026-11-2
 func TestRenderMacros(t *testing.T) {
 	src := `{{ partition }}|{{ date_trunc "month" "order_ts" }}|{{ date_diff "day" "a" "b" }}|{{ date_add "quarter" 1 "d" }}|{{ date_add "week" -1 "d" }}|{{ safe_divide "x" "y" }}|{{ day_of_week "d" }}`
 	for _, tc := range []struct {
-		d    warehouse.Dialect
+		d    sqltext.Dialect
 		want string
 	}{
-		{warehouse.DuckDialect{}, "DATE '2026-11-20'|date_trunc('month', order_ts)|date_diff('day', a, b)|" +
+		{sqltext.DuckDB{}, "DATE '2026-11-20'|date_trunc('month', order_ts)|date_diff('day', a, b)|" +
 			"CAST(CAST(d AS DATE) + INTERVAL (3) MONTH AS DATE)|CAST(CAST(d AS DATE) + INTERVAL (-7) DAY AS DATE)|(x) / NULLIF(y, 0)|isodow(d)"},
-		{warehouse.BigQueryDialect{Project: "p"}, "DATE '2026-11-20'|DATE_TRUNC(order_ts, MONTH)|DATE_DIFF(b, a, DAY)|" +
+		{sqltext.BigQuery{Project: "p"}, "DATE '2026-11-20'|DATE_TRUNC(order_ts, MONTH)|DATE_DIFF(b, a, DAY)|" +
 			"DATE_ADD(CAST(d AS DATE), INTERVAL 3 MONTH)|DATE_ADD(CAST(d AS DATE), INTERVAL -7 DAY)|SAFE_DIVIDE(x, y)|(MOD(EXTRACT(DAYOFWEEK FROM d) + 5, 7) + 1)"},
 	} {
 		got, err := warehouse.Expand(src, tc.d, "2026-11-20")
@@ -82,11 +86,11 @@ func TestRenderMacros(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{{ date_add "hour" 1 "x" }}`, `{{ day_of_week "1; DROP TABLE x" }}`, `{{ nosuch }}`, `{{ partition`} {
-		if _, err := warehouse.Expand(bad, warehouse.DuckDialect{}, "2026-11-20"); err == nil {
+		if _, err := warehouse.Expand(bad, sqltext.DuckDB{}, "2026-11-20"); err == nil {
 			t.Errorf("Expand(%q) succeeded", bad)
 		}
 	}
-	if _, err := warehouse.Render("SELECT 1", warehouse.RenderOptions{Dialect: warehouse.DuckDialect{}, Partition: "../x"}); err == nil {
+	if _, err := warehouse.Render("SELECT 1", warehouse.RenderOptions{Dialect: sqltext.DuckDB{}, Partition: "../x"}); err == nil {
 		t.Error("a partition that is not a date was accepted")
 	}
 }

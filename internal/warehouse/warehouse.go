@@ -21,12 +21,14 @@ import (
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
-// Warehouse kinds, as --warehouse names them.
+// Warehouse kinds, as --warehouse names them; each speaks the SQL dialect of
+// the same name.
 const (
-	KindDuckDB   = "duckdb"
-	KindBigQuery = "bigquery"
+	KindDuckDB   = sqltext.NameDuckDB
+	KindBigQuery = sqltext.NameBigQuery
 )
 
 // Datasets besides the layers: ops holds the task audit table.
@@ -115,10 +117,13 @@ type Rows struct {
 
 // Warehouse is the gold warehouse.
 type Warehouse interface {
-	// Kind is KindDuckDB or KindBigQuery.
+	// Kind is KindDuckDB or KindBigQuery, for logs and messages; ask Features
+	// what the warehouse can do.
 	Kind() string
+	// Features say what the warehouse can do: its Backend's Features.
+	Features() Features
 	// Dialect renders template macros and table names for this warehouse.
-	Dialect() Dialect
+	Dialect() sqltext.Dialect
 	// URI names a table partition for audits and messages.
 	URI(t Table, partition string) string
 	// Ensure creates the table's dataset and the table (partitioning, clustering,
@@ -159,13 +164,11 @@ func Open(ctx context.Context, c Config) (Warehouse, error) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	switch c.Kind {
-	case "", KindDuckDB:
-		return OpenDuckDB(ctx, c)
-	case KindBigQuery:
-		return OpenBigQuery(ctx, c)
+	b, err := Lookup(c.Kind)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown warehouse %q: use duckdb or bigquery", c.Kind)
+	return b.Open(ctx, c)
 }
 
 // checkTable rejects names that are not plain identifiers (they reach SQL and job ids).

@@ -20,6 +20,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 	"github.com/shoplake/lakehouse/tasks"
 )
 
@@ -85,7 +86,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	if !ok {
 		return fail.Usage(fmt.Errorf("enriched %s: sql file %s was not loaded with the spec", t.Name, file))
 	}
-	query, err := catalog.Render(file, src, catalog.DuckDB, d)
+	query, err := catalog.Render(file, src, sqltext.DuckDB{}, d)
 	if err != nil {
 		return fail.Usage(fmt.Errorf("enriched %s: %w", t.Name, err))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 	"github.com/shoplake/lakehouse/tasks"
 )
 
@@ -283,12 +284,8 @@ func keyExpr(t *spec.Transform, cols []lake.Field) string {
 }
 
 func numeric(typ string) bool {
-	switch {
-	case strings.HasPrefix(typ, "DECIMAL"), strings.HasSuffix(typ, "INT"), strings.HasPrefix(typ, "UINT"):
-		return true
-	}
-	switch typ {
-	case "INTEGER", "DOUBLE", "FLOAT", "REAL", "BOOLEAN":
+	switch sqltext.FamilyOf(typ) {
+	case sqltext.Integer, sqltext.Float, sqltext.Decimal, sqltext.Boolean:
 		return true
 	}
 	return false

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // tableDef is what the generator knows of one shop table: the columns it fills
@@ -381,7 +382,7 @@ func castFailures(c spec.Column) [][]byte {
 	switch typeFamily(c.Type) {
 	case "timestamp":
 		return badTimestamps
-	case "decimal", "integer":
+	case "decimal", "integer", "unsigned":
 		return badNumbers
 	case "boolean":
 		return badBooleans
@@ -390,18 +391,18 @@ func castFailures(c spec.Column) [][]byte {
 }
 
 func typeFamily(t string) string {
-	t = strings.ToUpper(strings.TrimSpace(t))
-	if i := strings.IndexByte(t, '('); i >= 0 {
-		t = strings.TrimSpace(t[:i])
-	}
-	switch t {
-	case "TIMESTAMP", "DATE", "TIMESTAMPTZ", "DATETIME":
+	typ, _ := sqltext.ParseType(t)
+	switch typ.Family() {
+	case sqltext.Timestamp, sqltext.Date:
 		return "timestamp"
-	case "DECIMAL", "NUMERIC", "DOUBLE", "FLOAT", "REAL":
+	case sqltext.Decimal, sqltext.Float:
 		return "decimal"
-	case "INTEGER", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT":
+	case sqltext.Integer:
+		if strings.HasPrefix(typ.Name, "U") {
+			return "unsigned" // a negative value fails its cast, not its check
+		}
 		return "integer"
-	case "BOOLEAN", "BOOL":
+	case sqltext.Boolean:
 		return "boolean"
 	}
 	return "varchar"

@@ -28,20 +28,20 @@ func Open(ctx context.Context, env *tasks.Env) (warehouse.Warehouse, error) {
 	c := env.Warehouse
 	cfg := warehouse.Config{Kind: c.Kind, Path: c.Path, Project: c.Project, Location: c.Location,
 		Endpoint: c.Endpoint, Duck: env.Duck, Log: env.Log}
-	switch c.Kind {
-	case "", warehouse.KindDuckDB:
-		cfg.Kind = warehouse.KindDuckDB
+	b, err := warehouse.Lookup(c.Kind)
+	if err != nil {
+		return nil, fail.Usage(fmt.Errorf("--warehouse %q: use %s", c.Kind, warehouse.KindList()))
+	}
+	cfg.Kind = b.Kind
+	if b.Features.LocalFile {
 		p, err := DuckDBPath(env)
 		if err != nil {
 			return nil, err
 		}
 		cfg.Path = p
-	case warehouse.KindBigQuery:
-		if cfg.Project == "" {
-			return nil, fail.Usage(errors.New("the bigquery warehouse needs --bq-project (WORKER_BQ_PROJECT)"))
-		}
-	default:
-		return nil, fail.Usage(fmt.Errorf("--warehouse %q: use duckdb or bigquery", c.Kind))
+	}
+	if b.Features.NeedsProject && cfg.Project == "" {
+		return nil, fail.Usage(fmt.Errorf("the %s warehouse needs --bq-project (WORKER_BQ_PROJECT)", b.Kind))
 	}
 	w, err := warehouse.Open(ctx, cfg)
 	if err != nil {
@@ -89,7 +89,7 @@ func loadPartition(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, t
 	for i, p := range paths {
 		srcs[i] = warehouse.Source{URI: l.URI(p), Rows: part.Manifest.Files[i].Rows}
 	}
-	if w.Kind() == warehouse.KindDuckDB && len(paths) > 0 {
+	if w.Features().LocalSources && len(paths) > 0 {
 		work, err := env.TempDir("gold-load-")
 		if err != nil {
 			return warehouse.Result{}, err

@@ -8,6 +8,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 	"github.com/shoplake/lakehouse/internal/warehouse"
 )
 
@@ -17,11 +18,11 @@ import (
 const DefaultRenderProject = "proj"
 
 // RenderOptions select what RenderSQL renders: a mart, a partition D and the
-// warehouse dialect (warehouse.DuckDialect{} or warehouse.BigQueryDialect{Project: p}).
+// warehouse dialect (sqltext.DuckDB{} or sqltext.BigQuery{Project: p}).
 type RenderOptions struct {
 	Mart      string
 	Partition string
-	Dialect   warehouse.Dialect
+	Dialect   sqltext.Dialect
 }
 
 // RenderSQL returns the query `gold build` runs for the mart and partition on a
@@ -58,7 +59,7 @@ func lookupMart(s *spec.Spec, cmd, name, d string) (*spec.Mart, error) {
 
 // renderMart renders the mart's SQL for partition D and a dialect; Build uses it
 // with the dialect of the warehouse it opened.
-func renderMart(s *spec.Spec, m *spec.Mart, d string, dialect warehouse.Dialect) (string, error) {
+func renderMart(s *spec.Spec, m *spec.Mart, d string, dialect sqltext.Dialect) (string, error) {
 	src, ok := s.SQL[m.SQL]
 	if !ok {
 		return "", fail.Usage(fmt.Errorf("sql file %s is not loaded", m.SQL))

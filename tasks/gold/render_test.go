@@ -9,7 +9,7 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
-	"github.com/shoplake/lakehouse/internal/warehouse"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 	"github.com/shoplake/lakehouse/internal/warehouse/bqfake"
 	"github.com/shoplake/lakehouse/tasks/gold"
 )
@@ -44,7 +44,7 @@ func TestRenderSQLIsWhatBuildRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, err := gold.RenderSQL(env.Spec, gold.RenderOptions{Mart: "fct_order_items", Partition: d,
-		Dialect: warehouse.BigQueryDialect{Project: "proj"}})
+		Dialect: sqltext.BigQuery{Project: "proj"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,15 +62,15 @@ func TestRenderSQLIsWhatBuildRuns(t *testing.T) {
 func TestRenderSQLRefusesBadInput(t *testing.T) {
 	s := shopSpec(t)
 	for _, o := range []gold.RenderOptions{
-		{Mart: "fct_nope", Partition: d, Dialect: warehouse.DuckDialect{}},
-		{Mart: "fct_orders", Partition: "../x", Dialect: warehouse.DuckDialect{}},
+		{Mart: "fct_nope", Partition: d, Dialect: sqltext.DuckDB{}},
+		{Mart: "fct_orders", Partition: "../x", Dialect: sqltext.DuckDB{}},
 	} {
 		_, err := gold.RenderSQL(s, o)
 		if err == nil || fail.Code(err) != fail.BadUsage {
 			t.Errorf("%+v: err = %v (exit %d), want a usage error", o, err, fail.Code(err))
 		}
 	}
-	q, err := gold.RenderSQL(s, gold.RenderOptions{Mart: "fct_orders", Partition: d, Dialect: warehouse.DuckDialect{}})
+	q, err := gold.RenderSQL(s, gold.RenderOptions{Mart: "fct_orders", Partition: d, Dialect: sqltext.DuckDB{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/spec"
+	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
 // Internal column names of the classification table (besides the quarantine's
@@ -351,7 +352,4 @@ func orderTerm(term string) string {
 	return "c." + duck.Ident(f[0]) + " " + dir + " NULLS LAST"
 }
 
-func isText(t string) bool {
-	u := strings.ToUpper(strings.TrimSpace(t))
-	return u == "VARCHAR" || u == "TEXT" || u == "STRING"
-}
+func isText(t string) bool { return sqltext.FamilyOf(t) == sqltext.Text }

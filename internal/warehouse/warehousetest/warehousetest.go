@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,8 @@ func Run(t *testing.T, h Harness) {
 		name string
 		f    func(*testing.T, Harness)
 	}{
+		{"FeaturesAreTheBackends", testFeatures},
+		{"LoadReadsTheSourcesItClaims", testLoadSources},
 		{"EnsureTwice", testEnsureTwice},
 		{"LoadReplacesOnlyItsPartition", testLoadReplaces},
 		{"LoadThreeTimesOneCopy", testLoadIdempotent},
@@ -136,6 +139,58 @@ func trimZeros(s string) string {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	return s
+}
+
+// testFeatures checks that a warehouse reports its backend's features, and the
+// claims that need no load: a LocalFile warehouse names its file, which exists.
+func testFeatures(t *testing.T, h Harness) {
+	e := start(t, h)
+	b, err := warehouse.Lookup(e.w.Kind())
+	if err != nil {
+		t.Fatalf("kind %q has no backend: %v", e.w.Kind(), err)
+	}
+	if got := e.w.Features(); got != b.Features {
+		t.Errorf("Features() = %+v, the %s backend declares %+v", got, b.Kind, b.Features)
+	}
+	if e.w.Dialect().Name() != b.Kind {
+		t.Errorf("dialect %s, want the backend's kind %s", e.w.Dialect().Name(), b.Kind)
+	}
+	if !b.Features.LocalFile && b.QueryHint == nil {
+		t.Errorf("%s: worker sql cannot attach it, and the backend gives no QueryHint", b.Kind)
+	}
+	if b.Features.LocalFile {
+		f, ok := e.w.(interface{ Path() string })
+		if !ok {
+			t.Fatalf("%s claims LocalFile but has no Path()", b.Kind)
+		}
+		if _, err := os.Stat(f.Path()); err != nil {
+			t.Errorf("%s claims LocalFile: %v", b.Kind, err)
+		}
+	}
+}
+
+// testLoadSources loads sources that hold only what Features.LocalSources says
+// the backend reads (the local copy, or the URI), and checks the job ids Jobs
+// promises.
+func testLoadSources(t *testing.T, h Harness) {
+	e := start(t, h)
+	f := e.w.Features()
+	src := e.source(orderRows(D2, 3, "a"))
+	if f.LocalSources {
+		src.URI = "unreachable://" + src.URI // must not be read
+	} else {
+		src.Local = ""
+	}
+	res := e.mustLoad(orders, D2, "r1", src)
+	if res.Rows != 3 {
+		t.Errorf("load reports %d rows, want 3", res.Rows)
+	}
+	if f.Jobs != (res.JobID != "") {
+		t.Errorf("Features.Jobs = %v, but the load's job id is %q", f.Jobs, res.JobID)
+	}
+	if got, want := e.partitions(orders, "amount"), D2+":3:9"; got != want {
+		t.Errorf("partitions = %q, want %q", got, want)
+	}
 }
 
 func testEnsureTwice(t *testing.T, h Harness) {

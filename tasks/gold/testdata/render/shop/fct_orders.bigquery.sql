@@ -1,0 +1,44 @@
+-- fct_orders: one row per order placed on day D (silver.orders partition D).
+-- Grain: order_id; order_date = D. Lines, units and discounts from the order's items
+-- of D; the last-touch channel from enriched.cart_attribution ('direct' when no
+-- touch); captured money and the reconciliation status from
+-- enriched.payment_reconciliation.
+WITH items AS (
+    SELECT order_id,
+           COUNT(*) AS line_count,
+           SUM(quantity) AS units,
+           SUM(COALESCE(discount_amount, 0)) AS discount_total
+    FROM `proj.silver.order_items`
+    WHERE ingestion_dt = DATE '2026-11-20'
+    GROUP BY order_id
+),
+attribution AS (
+    SELECT order_id, channel, attributed
+    FROM `proj.enriched.cart_attribution`
+    WHERE ingestion_dt = DATE '2026-11-20'
+),
+payments AS (
+    SELECT order_id, captured_amount, reconciliation_status
+    FROM `proj.enriched.payment_reconciliation`
+    WHERE ingestion_dt = DATE '2026-11-20'
+)
+SELECT DATE '2026-11-20' AS order_date,
+       o.order_id,
+       o.customer_id,
+       o.order_ts,
+       o.status,
+       o.currency,
+       o.total_amount,
+       COALESCE(o.status = 'cancelled', FALSE) AS is_cancelled,
+       COALESCE(i.line_count, 0) AS line_count,
+       COALESCE(i.units, 0) AS units,
+       COALESCE(i.discount_total, 0) AS discount_total,
+       COALESCE(a.channel, 'direct') AS channel,
+       COALESCE(a.attributed, FALSE) AS attributed,
+       COALESCE(p.captured_amount, 0) AS captured_amount,
+       p.reconciliation_status
+FROM `proj.silver.orders` AS o
+LEFT JOIN items AS i ON i.order_id = o.order_id
+LEFT JOIN attribution AS a ON a.order_id = o.order_id
+LEFT JOIN payments AS p ON p.order_id = o.order_id
+WHERE o.ingestion_dt = DATE '2026-11-20'
