@@ -98,42 +98,12 @@ func Commit(ctx context.Context, l Lake, req CommitRequest) (CommitResult, error
 		runManifest = *existing
 	}
 
-	commitPoint := runManifest
-	commitPoint.Files = make([]File, len(runManifest.Files))
-	for i, f := range runManifest.Files {
-		f.Path = path.Join("run="+req.RunID, f.Path)
-		commitPoint.Files[i] = f
-	}
-	for attempt := 0; ; attempt++ {
-		if attempt == maxCASAttempts {
-			return res, fmt.Errorf("commit %s: gave up after %d concurrent updates", res.ManifestPath, attempt)
-		}
-		step("read-commit-point")
-		cur, gen, err := ReadManifest(ctx, l, res.ManifestPath)
-		pre := Precondition{GenerationMatch: gen}
-		switch {
-		case errors.Is(err, ErrNotExist):
-			pre = Precondition{DoesNotExist: true}
-		case err != nil:
-			return res, err
-		case cur.RunID == req.RunID:
-			res.Manifest, res.AlreadyCommitted = cur, true
-		default:
-			res.PreviousRunID = cur.RunID
-		}
-		if res.AlreadyCommitted {
-			break
-		}
-		step("swap-commit-point")
-		_, err = WriteBytes(ctx, l, res.ManifestPath, EncodeJSON(&commitPoint), pre)
-		if errors.Is(err, ErrPrecondition) {
-			continue // another publisher won this round: re-read and retry
-		}
-		if err != nil {
-			return res, err
-		}
-		res.Manifest = &commitPoint
-		break
+	commitPoint := commitPointOf(&runManifest, req.RunID)
+	swap, err := swapCommitPoint(ctx, l, res.ManifestPath, req.RunID, "commit", step,
+		func(*Manifest) *Manifest { return &commitPoint })
+	res.Manifest, res.AlreadyCommitted, res.PreviousRunID = swap.Manifest, swap.Already, swap.PreviousRunID
+	if err != nil {
+		return res, err
 	}
 
 	step("update-pointer")

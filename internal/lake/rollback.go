@@ -106,50 +106,23 @@ func pointAt(ctx context.Context, l Lake, req RollbackRequest, mark bool) (Rollb
 	if err != nil {
 		return res, err
 	}
-	commitPoint := *runManifest
-	commitPoint.Files = make([]File, len(runManifest.Files))
-	for i, f := range runManifest.Files {
-		f.Path = path.Join("run="+req.RunID, f.Path)
-		commitPoint.Files[i] = f
-	}
+	commitPoint := commitPointOf(runManifest, req.RunID)
 	if mark {
 		commitPoint.RolledBackAt = req.Now.UTC().Format(time.RFC3339Nano)
 	}
-
-	for attempt := 0; ; attempt++ {
-		if attempt == maxCASAttempts {
-			return res, fmt.Errorf("rollback %s: gave up after %d concurrent updates", res.ManifestPath, attempt)
-		}
-		step("read-commit-point")
-		cur, gen, err := ReadManifest(ctx, l, res.ManifestPath)
-		pre := Precondition{GenerationMatch: gen}
-		switch {
-		case errors.Is(err, ErrNotExist):
-			pre = Precondition{DoesNotExist: true}
-			commitPoint.RolledBackFrom = ""
-		case err != nil:
-			return res, err
-		case cur.RunID == req.RunID:
-			res.Manifest, res.AlreadyCurrent = cur, true
-		default:
-			res.PreviousRunID = cur.RunID
-			if mark {
+	swap, err := swapCommitPoint(ctx, l, res.ManifestPath, req.RunID, "rollback", step,
+		func(cur *Manifest) *Manifest {
+			switch {
+			case cur == nil:
+				commitPoint.RolledBackFrom = ""
+			case mark:
 				commitPoint.RolledBackFrom = cur.RunID
 			}
-		}
-		if res.AlreadyCurrent {
-			break
-		}
-		step("swap-commit-point")
-		_, err = WriteBytes(ctx, l, res.ManifestPath, EncodeJSON(&commitPoint), pre)
-		if errors.Is(err, ErrPrecondition) {
-			continue // a publish or another rollback won this round: re-read and retry
-		}
-		if err != nil {
-			return res, err
-		}
-		res.Manifest = &commitPoint
-		break
+			return &commitPoint
+		})
+	res.Manifest, res.AlreadyCurrent, res.PreviousRunID = swap.Manifest, swap.Already, swap.PreviousRunID
+	if err != nil {
+		return res, err
 	}
 
 	step("update-pointer")
