@@ -75,7 +75,7 @@ func Commit(ctx context.Context, l Lake, req CommitRequest) (CommitResult, error
 		if err != nil {
 			return res, fmt.Errorf("copy %s into %s: %w", f.Path, runDir, err)
 		}
-		if info.CRC32C != f.CRC32C || info.Size != f.Bytes {
+		if !f.Matches(info) {
 			return res, fmt.Errorf("committed file %s differs from the staged one (crc32c %s, staged %s)", dst, info.CRC32C, f.CRC32C)
 		}
 	}

@@ -60,18 +60,17 @@ func VerifyRun(ctx context.Context, l Lake, layer, table, key, value, runID stri
 	if m.Partition[key] != value {
 		return nil, fmt.Errorf("%s is for partition %v, not %s=%s: %w", mp, m.Partition, key, value, ErrCorrupt)
 	}
-	for _, f := range m.Files {
-		p := path.Join(runDir, f.Path)
-		info, err := l.Stat(ctx, p)
-		if err != nil {
-			if errors.Is(err, ErrNotExist) {
-				return nil, fmt.Errorf("run %s: file %s is missing: %w", runID, p, ErrCorrupt)
-			}
-			return nil, err
+	states, err := StatFiles(ctx, l, runDir, m.Files)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range states {
+		if s.Missing {
+			return nil, fmt.Errorf("run %s: file %s is missing: %w", runID, s.Path, ErrCorrupt)
 		}
-		if info.Size != f.Bytes || info.CRC32C != f.CRC32C {
+		if !s.Intact() {
 			return nil, fmt.Errorf("run %s: file %s has %d bytes, crc32c %s; the manifest says %d, %s: %w",
-				runID, p, info.Size, info.CRC32C, f.Bytes, f.CRC32C, ErrCorrupt)
+				runID, s.Path, s.Info.Size, s.Info.CRC32C, s.File.Bytes, s.File.CRC32C, ErrCorrupt)
 		}
 	}
 	return m, nil

@@ -222,7 +222,7 @@ func (im *importer) run(ctx context.Context, names []string) (importResult, erro
 			return res, err
 		}
 		written = append(written, p)
-		if info.CRC32C != f.CRC32C || info.Size != f.Bytes {
+		if !f.Matches(info) {
 			cleanup()
 			return res, fmt.Errorf("uploaded %s differs from the local file (crc32c %s, want %s)", p, info.CRC32C, f.CRC32C)
 		}

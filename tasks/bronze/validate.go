@@ -325,20 +325,20 @@ func (v *validator) filesInside(m *lake.Manifest) []lake.File {
 
 // statFiles checks existence, sizes and checksums; it returns which files exist.
 func (v *validator) statFiles(ctx context.Context, files []lake.File) ([]bool, error) {
+	states, err := lake.StatFiles(ctx, v.env.Lake, v.tg.dir, files)
+	if err != nil {
+		return nil, err
+	}
 	present := make([]bool, len(files))
 	var missing, badSize, badSum []string
-	for i, f := range files {
-		p := path.Join(v.tg.dir, f.Path)
-		info, err := v.env.Lake.Stat(ctx, p)
-		if errors.Is(err, lake.ErrNotExist) {
+	for i, s := range states {
+		f, info := s.File, s.Info
+		if s.Missing {
 			missing = append(missing, f.Path)
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("stat %s: %w", p, err)
-		}
 		present[i] = true
-		v.inputs = append(v.inputs, audit.IO{URI: v.env.Lake.URI(p), Rows: f.Rows})
+		v.inputs = append(v.inputs, audit.IO{URI: v.env.Lake.URI(s.Path), Rows: f.Rows})
 		if info.Size != f.Bytes {
 			badSize = append(badSize, fmt.Sprintf("%s has %d bytes, manifest says %d", f.Path, info.Size, f.Bytes))
 		}

@@ -59,13 +59,9 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, 
 		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(part.Dir, f.Path)), Rows: f.Rows})
 	}
 
-	var bad []string
-	for _, f := range part.Manifest.Files {
-		p := path.Join(part.Dir, f.Path)
-		info, err := l.Stat(ctx, p)
-		if err != nil || info.Size != f.Bytes || info.CRC32C != f.CRC32C {
-			bad = append(bad, p)
-		}
+	bad, err := lake.ChangedFiles(ctx, l, part)
+	if err != nil {
+		return err
 	}
 	rep.Add(check("files_intact", len(bad) == 0, len(bad), 0, describe(bad, "staged files missing or changed: ")))
 	if len(bad) > 0 {

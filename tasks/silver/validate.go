@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path"
 	"strings"
 
 	"github.com/shoplake/lakehouse/internal/audit"
@@ -80,13 +79,11 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 
 	var bad []string
 	for _, part := range []*lake.Partition{silverPart, quarPart} {
-		for _, f := range part.Manifest.Files {
-			p := path.Join(part.Dir, f.Path)
-			info, err := l.Stat(ctx, p)
-			if err != nil || info.Size != f.Bytes || info.CRC32C != f.CRC32C {
-				bad = append(bad, p)
-			}
+		changed, err := lake.ChangedFiles(ctx, l, part)
+		if err != nil {
+			return err
 		}
+		bad = append(bad, changed...)
 	}
 	rep.Add(check("files_intact", len(bad) == 0, len(bad), 0, describe(bad, "staged files missing or changed: ")))
 	if len(bad) > 0 {
