@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -143,16 +142,12 @@ func snapshot(ctx context.Context, env *tasks.Env, d *spec.Dim, src *spec.Silver
 		return fail.Data(fmt.Errorf("dims %s: silver %s has no committed partition on or before %s (publish silver first)", d.Name, src.Name, day))
 	}
 
-	work, err := env.TempDir("dims-" + d.Name + "-")
+	sc, err := env.OpenScratch(ctx, "dims-"+d.Name+"-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	s, err := duck.Open(ctx, withTemp(env.Duck, work))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	defer sc.Close()
+	work, s := sc.Dir, sc.Session
 
 	q := query{src: src, day: day}
 	if err := q.loadSource(ctx, env, s, parts, work); err != nil {
@@ -169,27 +164,17 @@ func snapshot(ctx context.Context, env *tasks.Env, d *spec.Dim, src *spec.Silver
 		return fmt.Errorf("dims %s: pick the latest versions: %w", d.Name, err)
 	}
 
-	local := filepath.Join(work, "snapshot.parquet")
-	if err := s.Exec(ctx, fmt.Sprintf("COPY (SELECT * FROM snap ORDER BY %s) TO %s (FORMAT parquet, COMPRESSION zstd)",
-		q.pk(""), duck.Str(local))); err != nil {
-		return fmt.Errorf("dims %s: write snapshot: %w", d.Name, err)
-	}
 	rows, err := s.Int(ctx, "SELECT count(*) FROM snap")
 	if err != nil {
 		return err
 	}
-	filePath := path.Join(stageDir, "part-00000.parquet")
-	info, err := lake.Upload(ctx, l, local, filePath, lake.Precondition{})
+	m, mp, err := sc.Stage(ctx, l, tasks.Output{Query: fmt.Sprintf("SELECT * FROM snap ORDER BY %s", q.pk("")), Dir: stageDir, Rows: rows,
+		Manifest: lake.Manifest{Version: lake.ManifestVersion, Table: d.Name, Layer: lake.Dims,
+			Partition: map[string]string{lake.DimsKey: day}, Schema: q.schema(), Source: lake.Silver + "." + src.Name}})
 	if err != nil {
-		return err
+		return fmt.Errorf("dims %s: write snapshot: %w", d.Name, err)
 	}
-	m := lake.Manifest{Version: lake.ManifestVersion, Table: d.Name, Layer: lake.Dims,
-		Partition: map[string]string{lake.DimsKey: day}, RowCount: rows, Schema: q.schema(), Source: lake.Silver + "." + src.Name,
-		Files: []lake.File{{Path: "part-00000.parquet", Rows: rows, Bytes: info.Size, CRC32C: info.CRC32C}}}
-	mp := path.Join(stageDir, lake.ManifestFile)
-	if _, err := lake.WriteBytes(ctx, l, mp, lake.EncodeJSON(&m), lake.Precondition{}); err != nil {
-		return err
-	}
+	filePath := path.Join(stageDir, tasks.StagedFile)
 	rec.RowsOut = rows
 	rec.RowsDeduplicated = rec.RowsIn - rows // older versions of a key
 	rec.Outputs = append(rec.Outputs, audit.IO{URI: l.URI(mp), Rows: rows})
@@ -457,11 +442,4 @@ func strings1(ctx context.Context, s *duck.Session, q string) ([]string, error) 
 		}
 	}
 	return out, rows.Err()
-}
-
-func withTemp(o duck.Options, work string) duck.Options {
-	if o.TempDir == "" {
-		o.TempDir = filepath.Join(work, "duckdb-tmp")
-	}
-	return o
 }

@@ -8,9 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -23,9 +21,6 @@ import (
 	"github.com/shoplake/lakehouse/internal/sqltext"
 	"github.com/shoplake/lakehouse/tasks"
 )
-
-// dataFile is the name of the one Parquet file a build stages.
-const dataFile = "part-00000.parquet"
 
 // Options select the transform and partition to build or validate.
 type Options struct {
@@ -91,16 +86,12 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 		return fail.Usage(fmt.Errorf("enriched %s: %w", t.Name, err))
 	}
 
-	work, err := env.TempDir("enriched-" + t.Name + "-")
+	sc, err := env.OpenScratch(ctx, "enriched-"+t.Name+"-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	s, err := duck.Open(ctx, withTemp(env.Duck, work))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	defer sc.Close()
+	work, s := sc.Dir, sc.Session
 
 	cat := &catalog.Catalog{Spec: env.Spec, Lake: l, Partition: d, WorkDir: work}
 	binds, err := cat.Bind(ctx, s, t.Refs()...)
@@ -136,25 +127,15 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 		return err
 	}
 
-	local := filepath.Join(work, "out.parquet")
-	if err := s.Exec(ctx, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", out, duck.Str(local))); err != nil {
-		return fmt.Errorf("enriched %s partition %s: write parquet: %w", t.Name, d, err)
-	}
-	// The manifest records what the file holds, as a reader of the file sees it.
-	schema, err := columns(ctx, s, "SELECT * FROM read_parquet("+duck.Str(local)+")")
+	_, mp, err := sc.Stage(ctx, l, tasks.Output{Query: out, Dir: dir, Rows: n,
+		Manifest: lake.Manifest{Version: lake.ManifestVersion, Table: t.Name, Layer: lake.Enriched,
+			Partition: map[string]string{t.Key(): d}},
+		// The manifest records what the file holds, as a reader of the file sees it.
+		Schema: func(local string) ([]lake.Field, error) {
+			return columns(ctx, s, "SELECT * FROM read_parquet("+duck.Str(local)+")")
+		}})
 	if err != nil {
-		return err
-	}
-	info, err := lake.Upload(ctx, l, local, path.Join(dir, dataFile), lake.Precondition{})
-	if err != nil {
-		return err
-	}
-	m := lake.Manifest{Version: lake.ManifestVersion, Table: t.Name, Layer: lake.Enriched,
-		Partition: map[string]string{t.Key(): d}, RowCount: n, Schema: schema,
-		Files: []lake.File{{Path: dataFile, Rows: n, Bytes: info.Size, CRC32C: info.CRC32C}}}
-	mp := path.Join(dir, lake.ManifestFile)
-	if _, err := lake.WriteBytes(ctx, l, mp, lake.EncodeJSON(&m), lake.Precondition{}); err != nil {
-		return err
+		return fmt.Errorf("enriched %s partition %s: %w", t.Name, d, err)
 	}
 	rec.RowsOut = n
 	rec.Outputs = append(rec.Outputs, audit.IO{URI: l.URI(mp), Rows: n})
@@ -215,11 +196,4 @@ func last(ss []string) string {
 		return ""
 	}
 	return ss[len(ss)-1]
-}
-
-func withTemp(o duck.Options, work string) duck.Options {
-	if o.TempDir == "" {
-		o.TempDir = filepath.Join(work, "duckdb-tmp")
-	}
-	return o
 }

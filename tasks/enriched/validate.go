@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"path"
 	"slices"
 	"sort"
@@ -68,16 +67,12 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, 
 		return nil
 	}
 
-	work, err := env.TempDir("enriched-validate-")
+	sc, err := env.OpenScratch(ctx, "enriched-validate-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	s, err := duck.Open(ctx, withTemp(env.Duck, work))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	defer sc.Close()
+	work, s := sc.Dir, sc.Session
 	locals, err := lake.Localize(ctx, l, part.FilePaths(), work)
 	if err != nil {
 		return err

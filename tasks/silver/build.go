@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -83,11 +81,12 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		}
 		return fail.Data(fmt.Errorf("silver %s partition %s: %w", t.Name, d, err))
 	}
-	work, err := env.TempDir("silver-" + t.Name + "-")
+	sc, err := env.OpenScratch(ctx, "silver-"+t.Name+"-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer sc.Close()
+	work, s := sc.Dir, sc.Session
 
 	locals, err := lake.Localize(ctx, l, src.FilePaths(), work)
 	if err != nil {
@@ -98,12 +97,6 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		files[i] = sourceFile{Local: locals[i], Name: f.Path}
 		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(src.Dir, f.Path)), Rows: f.Rows})
 	}
-
-	s, err := duck.Open(ctx, withTemp(env.Duck, work))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 
 	fkTables := make([]string, len(t.ForeignKeys))
 	for i, fk := range t.ForeignKeys {
@@ -160,25 +153,11 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		{lake.Silver, silverDir, p.silverSelect(d), rec.RowsOut, silverSchema},
 	}
 	for _, out := range outputs {
-		local := filepath.Join(work, "out-"+out.layer+".parquet")
-		q := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet)", out.query, duck.Str(local))
-		res, err := s.Conn.ExecContext(ctx, q)
+		_, mp, err := sc.Stage(ctx, l, tasks.Output{Query: out.query, Dir: out.dir, Rows: out.rows,
+			Manifest: lake.Manifest{Version: lake.ManifestVersion, Table: t.Name, Layer: out.layer,
+				Partition: map[string]string{t.Key(): d}, Schema: out.schema}})
 		if err != nil {
-			return fmt.Errorf("silver %s partition %s: write %s: %w", t.Name, d, out.dir, err)
-		}
-		if n, err := res.RowsAffected(); err == nil && n != out.rows {
-			return fmt.Errorf("silver %s partition %s: wrote %d %s rows, counted %d", t.Name, d, n, out.layer, out.rows)
-		}
-		info, err := lake.Upload(ctx, l, local, path.Join(out.dir, "part-00000.parquet"), lake.Precondition{})
-		if err != nil {
-			return err
-		}
-		m := lake.Manifest{Version: lake.ManifestVersion, Table: t.Name, Layer: out.layer,
-			Partition: map[string]string{t.Key(): d}, RowCount: out.rows, Schema: out.schema,
-			Files: []lake.File{{Path: "part-00000.parquet", Rows: out.rows, Bytes: info.Size, CRC32C: info.CRC32C}}}
-		mp := path.Join(out.dir, lake.ManifestFile)
-		if _, err := lake.WriteBytes(ctx, l, mp, lake.EncodeJSON(&m), lake.Precondition{}); err != nil {
-			return err
+			return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
 		}
 		rec.Outputs = append(rec.Outputs, audit.IO{URI: l.URI(mp), Rows: out.rows})
 	}
@@ -353,11 +332,4 @@ func schemaOf(cols []spec.Column) []lake.Field {
 		out[i] = lake.Field{Name: c.Name, Type: c.Type}
 	}
 	return out
-}
-
-func withTemp(o duck.Options, work string) duck.Options {
-	if o.TempDir == "" {
-		o.TempDir = filepath.Join(work, "duckdb-tmp")
-	}
-	return o
 }

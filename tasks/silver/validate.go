@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/shoplake/lakehouse/internal/audit"
@@ -90,16 +89,12 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 		return nil
 	}
 
-	work, err := env.TempDir("silver-validate-")
+	sc, err := env.OpenScratch(ctx, "silver-validate-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	s, err := duck.Open(ctx, withTemp(env.Duck, work))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	defer sc.Close()
+	work, s := sc.Dir, sc.Session
 	locals, err := lake.Localize(ctx, l, silverPart.FilePaths(), work)
 	if err != nil {
 		return err
