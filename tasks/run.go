@@ -11,13 +11,29 @@ import (
 	"github.com/shoplake/lakehouse/internal/fail"
 )
 
+// Frame names a task run for RunFrame.
+type Frame struct {
+	Task, Table, Partition string
+	// Log adds key-value context to the task's logger.
+	Log []any
+	// NoAudit leaves no audit behind (a dry run changes nothing, so records nothing).
+	NoAudit bool
+}
+
 // Run is the frame of every task: it gives body a logger carrying run_id, task,
 // table and partition and an audit record to fill, times it, records its status
-// and exit code, and writes the audit to the lake. A failed audit write is logged,
-// not returned: the task's own error is the more useful one.
+// and exit code, and writes the audit to the lake.
 func (e *Env) Run(ctx context.Context, task, table, partition string, body func(rec *audit.Record, log *slog.Logger) error) (*audit.Record, error) {
-	log := e.Log.With("task", task, "table", table, "partition", partition, "run_id", e.RunID)
-	rec := &audit.Record{RunID: e.RunID, Task: task, Table: table, Partition: partition,
+	return e.RunFrame(ctx, Frame{Task: task, Table: table, Partition: partition}, body)
+}
+
+// RunFrame is Run with extra log context or without an audit. A failed audit
+// write is logged; it fails a task that otherwise succeeded (exit 1: the audit is
+// what publish and the operator read), while a task that failed keeps its own,
+// more useful error.
+func (e *Env) RunFrame(ctx context.Context, f Frame, body func(rec *audit.Record, log *slog.Logger) error) (*audit.Record, error) {
+	log := e.Log.With(append([]any{"task", f.Task, "table", f.Table, "partition", f.Partition, "run_id", e.RunID}, f.Log...)...)
+	rec := &audit.Record{RunID: e.RunID, Task: f.Task, Table: f.Table, Partition: f.Partition,
 		SpecSHA256: e.Spec.SHA256, WorkerVersion: e.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
 	started := e.Clock()
 	err := body(rec, log)
@@ -28,15 +44,24 @@ func (e *Env) Run(ctx context.Context, task, table, partition string, body func(
 	rec.Status, rec.ExitCode = audit.StatusSuccess, fail.Code(err)
 	switch {
 	case err != nil && rec.ExitCode == fail.Nothing:
-		rec.Status, rec.Error = audit.StatusSkipped, err.Error()
+		rec.Status, rec.Error = audit.StatusSkipped, oneLine(err.Error())
 	case err != nil:
-		rec.Status, rec.Error = audit.StatusFailed, err.Error()
+		rec.Status, rec.Error = audit.StatusFailed, oneLine(err.Error())
+	}
+	if f.NoAudit {
+		return rec, err
 	}
 	if _, werr := audit.WriteRecord(ctx, e.Lake, rec); werr != nil {
 		log.Error("audit not written", "error", werr)
+		if err == nil {
+			err = fmt.Errorf("%s %s partition %s: write audit: %w", f.Task, f.Table, f.Partition, werr)
+		}
 	}
 	return rec, err
 }
+
+// oneLine is an error as the audit's one-line cause.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Gate is the frame of a validation task: Run, plus a report that body fills with
 // checks. The report is written whatever happens; a failed check makes the gate
@@ -47,6 +72,9 @@ func (e *Env) Gate(ctx context.Context, task, what, table, partition string, bod
 	rec, err := e.Run(ctx, task, table, partition, func(rec *audit.Record, log *slog.Logger) error {
 		err := body(rec, rep, log)
 		rep.Finish(e.Clock())
+		if fail.Code(err) == fail.Nothing {
+			rep.Status = audit.StatusSkipped // nothing was there to check
+		}
 		if err == nil && rep.Status == audit.Fail {
 			err = fail.Data(fmt.Errorf("%s %s partition %s: %s", what, table, partition, strings.Join(rep.FailedMessages(), "; ")))
 		}

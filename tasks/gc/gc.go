@@ -6,6 +6,7 @@ package gc
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/shoplake/lakehouse/internal/audit"
@@ -32,34 +33,20 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (lake.GCResult, *audit.
 	if o.Grace < 0 {
 		return lake.GCResult{}, nil, fail.Usage(fmt.Errorf("gc: --grace %s is negative", o.Grace))
 	}
-	started := env.Clock()
-	day := started.Format(time.DateOnly)
-	log := env.Log.With("task", spec.TaskGC, "run_id", env.RunID, "grace", o.Grace.String(), "dry_run", o.DryRun)
-	rec := &audit.Record{RunID: env.RunID, Task: spec.TaskGC, Table: "lake", Partition: day,
-		SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version, Inputs: []audit.IO{}, Outputs: []audit.IO{}}
-
-	res, err := lake.GC(ctx, env.Lake, lake.GCRequest{Grace: o.Grace, Now: started, DryRun: o.DryRun})
-	for _, f := range res.Removed {
-		rec.Outputs = append(rec.Outputs, audit.IO{URI: env.Lake.URI(f.Dir), Rows: int64(f.Objects)})
-		if !o.DryRun {
-			log.Info("gc removed folder", "kind", f.Kind, "dir", f.Dir, "objects", f.Objects, "bytes", f.Bytes)
-		}
-	}
-
-	end := env.Clock()
-	rec.StartedAt, rec.FinishedAt = started.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.Status, rec.ExitCode = audit.StatusSuccess, fail.Code(err)
-	if err != nil {
-		rec.Status, rec.Error = audit.StatusFailed, err.Error()
-	}
-	if o.DryRun {
-		// A dry run changes nothing, so it leaves no audit behind either.
-		return res, rec, err
-	}
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("audit not written", "error", werr)
-	}
+	day := env.Clock().Format(time.DateOnly)
+	var res lake.GCResult
+	rec, err := env.RunFrame(ctx, tasks.Frame{Task: spec.TaskGC, Table: "lake", Partition: day,
+		Log: []any{"grace", o.Grace.String(), "dry_run", o.DryRun}, NoAudit: o.DryRun},
+		func(rec *audit.Record, log *slog.Logger) error {
+			var err error
+			res, err = lake.GC(ctx, env.Lake, lake.GCRequest{Grace: o.Grace, Now: env.Clock(), DryRun: o.DryRun})
+			for _, f := range res.Removed {
+				rec.Outputs = append(rec.Outputs, audit.IO{URI: env.Lake.URI(f.Dir), Rows: int64(f.Objects)})
+				if !o.DryRun {
+					log.Info("gc removed folder", "kind", f.Kind, "dir", f.Dir, "objects", f.Objects, "bytes", f.Bytes)
+				}
+			}
+			return err
+		})
 	return res, rec, err
 }
