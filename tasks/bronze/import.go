@@ -40,27 +40,22 @@ type ImportOptions struct {
 // the files would be byte-identical, which is a no-op. On any failure no manifest is
 // written and the uploaded files are removed (best effort).
 func Import(ctx context.Context, env *tasks.Env, o ImportOptions) (*audit.Record, error) {
-	started := env.Clock()
-	rec := &audit.Record{
-		RunID: env.RunID, Task: spec.TaskBronzeImport, Table: o.Table, Partition: o.Partition,
-		StartedAt: started.Format(time.RFC3339Nano), SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version,
-	}
 	tg, err := resolve(env, o.Table, o.Partition)
 	if err != nil {
 		// No audit: an unknown table or a bad partition cannot name an audit path.
-		finishRecord(env, rec, started, err)
-		return rec, err
+		return failedRecord(env, spec.TaskBronzeImport, o.Table, o.Partition, err), err
 	}
-	log := env.Log.With("task", spec.TaskBronzeImport, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
-	im := &importer{env: env, tg: tg, log: log, source: o.Source}
-	if im.source == "" {
-		im.source = DefaultSource
-	}
-	res, err := im.run(ctx, o.Files)
-	if err != nil {
-		err = fmt.Errorf("bronze import %s partition %s: %w", tg.table.Name, tg.value, err)
-		log.Error("bronze import failed", "error", oneLine(err.Error()))
-	} else {
+	return env.Run(ctx, spec.TaskBronzeImport, o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
+		im := &importer{env: env, tg: tg, log: log, source: o.Source}
+		if im.source == "" {
+			im.source = DefaultSource
+		}
+		res, err := im.run(ctx, o.Files)
+		if err != nil {
+			err = fmt.Errorf("bronze import %s partition %s: %w", tg.table.Name, tg.value, err)
+			log.Error("bronze import failed", "error", oneLine(err.Error()))
+			return err
+		}
 		rec.RowsIn, rec.RowsOut = res.rows, res.rows
 		for i, f := range res.files {
 			rec.Outputs = append(rec.Outputs, audit.IO{URI: env.Lake.URI(path.Join(tg.dir, f.Path)), Rows: f.Rows})
@@ -73,35 +68,18 @@ func Import(ctx context.Context, env *tasks.Env, o ImportOptions) (*audit.Record
 		} else {
 			log.Info("bronze partition imported", "rows", res.rows, "files", len(res.files), "manifest", env.Lake.URI(tg.manifestPath()))
 		}
-	}
-	finishRecord(env, rec, started, err)
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		if err != nil {
-			log.Error("bronze import audit not written", "error", werr)
-			return rec, err
-		}
-		return rec, werr
-	}
-	return rec, err
+		return nil
+	})
 }
 
-// finishRecord fills an audit's closing fields from a task's outcome.
-func finishRecord(env *tasks.Env, rec *audit.Record, started time.Time, err error) {
-	end := env.Clock()
-	rec.FinishedAt = end.Format(time.RFC3339Nano)
-	rec.DurationMS = end.Sub(started).Milliseconds()
-	rec.PeakRSSBytes = audit.PeakRSS()
-	rec.ExitCode = fail.Code(err)
-	switch {
-	case err == nil:
-		rec.Status = audit.StatusSuccess
-	case rec.ExitCode == fail.Nothing:
-		rec.Status = audit.StatusSkipped
-		rec.Error = oneLine(err.Error())
-	default:
-		rec.Status = audit.StatusFailed
-		rec.Error = oneLine(err.Error())
-	}
+// failedRecord is the audit of a task that could not start (never written: it
+// has no valid table or partition to be filed under).
+func failedRecord(env *tasks.Env, task, table, partition string, err error) *audit.Record {
+	now := env.Clock().Format(time.RFC3339Nano)
+	return &audit.Record{RunID: env.RunID, Task: task, Table: table, Partition: partition,
+		StartedAt: now, FinishedAt: now, SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version,
+		Status: audit.StatusFailed, ExitCode: fail.Code(err), Error: oneLine(err.Error()),
+		Inputs: []audit.IO{}, Outputs: []audit.IO{}}
 }
 
 type importer struct {

@@ -60,73 +60,47 @@ const maxListed = 10
 // checks when the partition must not go on to silver. It changes nothing in the
 // lake but the report and the audit.
 func Validate(ctx context.Context, env *tasks.Env, o ValidateOptions) (*audit.Record, *audit.Report, error) {
-	started := env.Clock()
-	rec := &audit.Record{
-		RunID: env.RunID, Task: spec.TaskBronzeValidate, Table: o.Table, Partition: o.Partition,
-		StartedAt: started.Format(time.RFC3339Nano), SpecSHA256: env.Spec.SHA256, WorkerVersion: env.Version,
-	}
-	rep := &audit.Report{RunID: env.RunID, Task: spec.TaskBronzeValidate, Table: o.Table, Partition: o.Partition}
 	tg, err := resolve(env, o.Table, o.Partition)
 	if err == nil {
 		err = checkValidateOptions(o)
 	}
 	if err != nil {
-		finishRecord(env, rec, started, err)
-		return rec, rep, err
+		// No audit or report: a bad table, partition or option names no audit path.
+		rep := &audit.Report{RunID: env.RunID, Task: spec.TaskBronzeValidate, Table: o.Table, Partition: o.Partition}
+		return failedRecord(env, spec.TaskBronzeValidate, o.Table, o.Partition, err), rep, err
 	}
-	log := env.Log.With("task", spec.TaskBronzeValidate, "table", o.Table, "partition", o.Partition, "run_id", env.RunID)
-	v := &validator{env: env, tg: tg, log: log, rep: rep, since: o.Since}
-
-	var result error
-	arrived := true
-	if o.Wait > 0 {
-		poll := o.PollInterval
-		if poll <= 0 {
-			poll = DefaultPollInterval
+	return env.Gate(ctx, spec.TaskBronzeValidate, "bronze validate", o.Table, o.Partition, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+		arrived := true
+		if o.Wait > 0 {
+			poll := o.PollInterval
+			if poll <= 0 {
+				poll = DefaultPollInterval
+			}
+			var err error
+			arrived, err = waitForObject(ctx, env.Lake, tg.manifestPath(), o.Wait, poll)
+			if err != nil {
+				err = fmt.Errorf("bronze %s partition %s: wait for manifest: %w", tg.table.Name, tg.value, err)
+				log.Error("bronze validate stopped", "error", oneLine(err.Error()))
+				return err
+			}
 		}
-		arrived, err = waitForObject(ctx, env.Lake, tg.manifestPath(), o.Wait, poll)
-		if err != nil {
-			err = fmt.Errorf("bronze %s partition %s: wait for manifest: %w", tg.table.Name, tg.value, err)
-			log.Error("bronze validate stopped", "error", oneLine(err.Error()))
-			finishRecord(env, rec, started, err)
-			return rec, rep, err
+		if !arrived {
+			msg := fmt.Sprintf("manifest did not arrive within %s", o.Wait)
+			rep.Add(audit.Check{Name: CheckManifestExists, Status: audit.Fail, Observed: false, Threshold: o.Wait.String(), Message: msg})
+			log.Warn("bronze manifest did not arrive: skipping", "wait", o.Wait.String(), "manifest", tg.manifestPath())
+			return fail.Skip(fmt.Errorf("bronze %s partition %s: %s", tg.table.Name, tg.value, msg))
 		}
-	}
-	if !arrived {
-		msg := fmt.Sprintf("manifest did not arrive within %s", o.Wait)
-		rep.Add(audit.Check{Name: CheckManifestExists, Status: audit.Fail, Observed: false, Threshold: o.Wait.String(), Message: msg})
-		rep.Finish(env.Clock())
-		rep.Status = audit.StatusSkipped
-		result = fail.Skip(fmt.Errorf("bronze %s partition %s: %s", tg.table.Name, tg.value, msg))
-		log.Warn("bronze manifest did not arrive: skipping", "wait", o.Wait.String(), "manifest", tg.manifestPath())
-	} else {
+		v := &validator{env: env, tg: tg, log: log, rep: rep, since: o.Since}
 		if err := v.run(ctx); err != nil {
 			err = fmt.Errorf("bronze validate %s partition %s: %w", tg.table.Name, tg.value, err)
 			log.Error("bronze validate stopped", "error", oneLine(err.Error()))
-			finishRecord(env, rec, started, err)
-			return rec, rep, err
+			return err
 		}
-		rep.Finish(env.Clock())
-		result = v.outcome()
-	}
-
-	rec.RowsIn, rec.RowsOut, rec.Inputs = v.rowsIn, v.rowsOut, v.inputs
-	uri, werr := audit.WriteReport(ctx, env.Lake, rep)
-	if werr != nil {
-		log.Error("bronze validation report not written", "error", werr)
-		if result == nil {
-			result = werr
-		}
-	}
-	rec.Report = uri
-	finishRecord(env, rec, started, result)
-	if _, werr := audit.WriteRecord(ctx, env.Lake, rec); werr != nil {
-		log.Error("bronze validate audit not written", "error", werr)
-		if result == nil {
-			result = werr
-		}
-	}
-	return rec, rep, result
+		rec.RowsIn, rec.RowsOut = v.rowsIn, v.rowsOut
+		rec.Inputs = append(rec.Inputs, v.inputs...)
+		rep.Finish(env.Clock()) // the verdict outcome logs
+		return v.outcome()
+	})
 }
 
 func checkValidateOptions(o ValidateOptions) error {
@@ -188,9 +162,6 @@ type validator struct {
 func (v *validator) add(name, status string, observed, threshold any, msg string) {
 	msg = oneLine(msg)
 	v.rep.Add(audit.Check{Name: name, Status: status, Observed: observed, Threshold: threshold, Message: msg})
-	if status == audit.Warn {
-		v.log.Warn("bronze check warning", "check", name, "message", msg)
-	}
 }
 
 // outcome logs the gate's verdict and returns fail.Data naming the failed checks.
