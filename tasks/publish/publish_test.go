@@ -61,10 +61,14 @@ func newEnv(t *testing.T) *tasks.Env {
 		Now: func() time.Time { return time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC) }}
 }
 
-func writeReport(t *testing.T, env *tasks.Env, task, table, status string) {
+// writeVerdict writes the verdict a gate would: passed, or failed on a check.
+func writeVerdict(t *testing.T, env *tasks.Env, task, table, key string, passed bool, layers ...string) {
 	t.Helper()
-	r := audit.Report{RunID: env.RunID, Task: task, Table: table, Partition: day, Status: status}
-	if _, err := audit.WriteReport(context.Background(), env.Lake, &r); err != nil {
+	j := lake.Judgement{Task: task, RunID: env.RunID, Table: table, Key: key, Value: day, Layers: layers, Now: env.Clock()}
+	if !passed {
+		j.FailedChecks = []string{"row_count"}
+	}
+	if _, err := lake.WriteVerdict(context.Background(), env.Lake, j); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -75,7 +79,7 @@ func publishSilver(t *testing.T, env *tasks.Env, run, rows string) {
 	env.RunID = run
 	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": rows})
 	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": "q-" + run + "\n"})
-	writeReport(t, env, spec.TaskSilverValidate, "customers", audit.Pass)
+	writeVerdict(t, env, spec.TaskSilverValidate, "customers", "ingestion_dt", true, lake.Silver, lake.Quarantine)
 	if _, err := publish.Run(context.Background(), env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}); err != nil {
 		t.Fatalf("publish %s: %v", run, err)
 	}
@@ -99,11 +103,11 @@ func TestPublishEnrichedUsesTransformKeyAndGate(t *testing.T) {
 	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "enriched.validate") {
 		t.Fatalf("publish without a gate report: %v", err)
 	}
-	writeReport(t, env, spec.TaskEnrichedValidate, "ltv", audit.Fail)
+	writeVerdict(t, env, spec.TaskEnrichedValidate, "ltv", "order_dt", false, lake.Enriched)
 	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData {
 		t.Fatalf("publish after a failed gate: %v", err)
 	}
-	writeReport(t, env, spec.TaskEnrichedValidate, "ltv", audit.Warn)
+	writeVerdict(t, env, spec.TaskEnrichedValidate, "ltv", "order_dt", true, lake.Enriched)
 	rec, err := publish.Run(ctx, env, o)
 	if err != nil {
 		t.Fatal(err)
