@@ -192,4 +192,3 @@ func realign(ctx context.Context, env *tasks.Env, o Options, key string, layers 
 	return fmt.Errorf("publish %s %s partition %s: %s and its companions did not settle on one run after %d rounds of concurrent publishes",
 		o.Layer, o.Table, o.Partition, main, rounds)
 }
-
