@@ -100,19 +100,19 @@ func Snapshot(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 		}
 		fresh = fr
 	}
-	return env.GateStaged(ctx, spec.TaskDimsSnapshot, "dims snapshot", d.Name, day,
-		tasks.Judged{Key: lake.DimsKey, Layers: []string{lake.Dims}}, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
-			if fresh != nil {
-				log.Info("dims stale: taking a snapshot", "freshness", fresh.String())
-			}
-			if err := snapshot(ctx, env, d, src, day, rec, rep); err != nil {
-				// A report without checks would pass: say why there is nothing to publish.
-				rep.Add(audit.Check{Name: "snapshot", Status: audit.Fail, Observed: "error", Message: err.Error()})
-				return err
-			}
-			log.Info("dims snapshot staged", "rows", rec.RowsOut, "source_rows", rec.RowsIn)
-			return nil
-		})
+	judged := tasks.Judged{Key: lake.DimsKey, Layers: []string{lake.Dims}}
+	return env.GateStaged(ctx, spec.TaskDimsSnapshot, "dims snapshot", d.Name, day, judged, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+		if fresh != nil {
+			log.Info("dims stale: taking a snapshot", "freshness", fresh.String())
+		}
+		if err := snapshot(ctx, env, d, src, day, rec, rep); err != nil {
+			// A report without checks would pass: say why there is nothing to publish.
+			rep.Add(audit.Check{Name: "snapshot", Status: audit.Fail, Observed: "error", Message: err.Error()})
+			return err
+		}
+		log.Info("dims snapshot staged", "rows", rec.RowsOut, "source_rows", rec.RowsIn)
+		return nil
+	})
 }
 
 func snapshot(ctx context.Context, env *tasks.Env, d *spec.Dim, src *spec.SilverTable, day string, rec *audit.Record, rep *audit.Report) error {

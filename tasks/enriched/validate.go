@@ -36,14 +36,14 @@ func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 	if err != nil {
 		return nil, nil, err
 	}
-	return env.GateStaged(ctx, spec.TaskEnrichedValidate, "enriched validate", t.Name, o.Partition,
-		tasks.Judged{Key: t.Key(), Layers: []string{lake.Enriched}}, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
-			if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
-				return err
-			}
-			log.Info("enriched gate checked", "checks", len(rep.Checks), "rows", rec.RowsOut)
-			return nil
-		})
+	judged := tasks.Judged{Key: t.Key(), Layers: []string{lake.Enriched}}
+	return env.GateStaged(ctx, spec.TaskEnrichedValidate, "enriched validate", t.Name, o.Partition, judged, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+		if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
+			return err
+		}
+		log.Info("enriched gate checked", "checks", len(rep.Checks), "rows", rec.RowsOut)
+		return nil
+	})
 }
 
 func validate(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec *audit.Record, rep *audit.Report) error {

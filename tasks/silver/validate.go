@@ -27,14 +27,14 @@ func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 	if err != nil {
 		return nil, nil, err
 	}
-	return env.GateStaged(ctx, spec.TaskSilverValidate, "silver validate", t.Name, o.Partition,
-		tasks.Judged{Key: t.Key(), Layers: []string{lake.Silver, lake.Quarantine}}, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
-			if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
-				return err
-			}
-			log.Info("silver gate checked", "checks", len(rep.Checks), "rows_out", rec.RowsOut)
-			return nil
-		})
+	judged := tasks.Judged{Key: t.Key(), Layers: []string{lake.Silver, lake.Quarantine}}
+	return env.GateStaged(ctx, spec.TaskSilverValidate, "silver validate", t.Name, o.Partition, judged, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+		if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
+			return err
+		}
+		log.Info("silver gate checked", "checks", len(rep.Checks), "rows_out", rec.RowsOut)
+		return nil
+	})
 }
 
 func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string, rec *audit.Record, rep *audit.Report) error {
