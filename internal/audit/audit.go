@@ -62,26 +62,12 @@ type Record struct {
 	Orphans []Orphans `json:"fk_orphans,omitempty"`
 }
 
-// Orphans are the rows of one foreign key whose parent key is missing.
-type Orphans struct {
-	// ForeignKey names the key by its columns, joined by "," ("carrier,tailnum").
-	ForeignKey string `json:"foreign_key"`
-	References string `json:"references"`
-	// Rows counts the orphan rows; Keys the distinct missing parent keys.
-	Rows int64 `json:"rows"`
-	Keys int64 `json:"keys"`
-	// TopMissing are the most frequent missing keys, most rows first.
-	TopMissing []KeyCount `json:"top_missing,omitempty"`
-}
+// Orphans are the rows of one foreign key whose parent key is missing (the
+// manifest's build counts carry the same, so one type serves both).
+type Orphans = lake.Orphans
 
 // KeyCount is a key (values joined by "|") and how many rows carry it.
-type KeyCount struct {
-	Key  string `json:"key"`
-	Rows int64  `json:"rows"`
-}
-
-// String is "key (rows)".
-func (k KeyCount) String() string { return fmt.Sprintf("%s (%d)", k.Key, k.Rows) }
+type KeyCount = lake.KeyCount
 
 // Check is one check of a validation report.
 type Check struct {

@@ -69,6 +69,56 @@ type Manifest struct {
 	// rollback` pointed back at an earlier run: the run it replaced, and when.
 	RolledBackFrom string `json:"rolled_back_from,omitempty"`
 	RolledBackAt   string `json:"rolled_back_at,omitempty"`
+	// Build is what the build that staged the partition counted (silver and its
+	// quarantine): the gate and publish read it here, never in the build's audit.
+	Build *BuildCounts `json:"build,omitempty"`
+}
+
+// BuildCounts are a silver build's counts, recorded in both manifests it stages
+// (and kept by commit): rows_in == rows_out + rows_quarantined + rows_deduplicated,
+// and its quarantine's row_count is rows_quarantined + rows_deduplicated.
+type BuildCounts struct {
+	RowsIn           int64 `json:"rows_in"`
+	RowsOut          int64 `json:"rows_out"`
+	RowsQuarantined  int64 `json:"rows_quarantined"`
+	RowsDeduplicated int64 `json:"rows_deduplicated"`
+	// Reasons counts quarantined rows by reason code.
+	Reasons map[string]int64 `json:"reasons,omitempty"`
+	// Orphans are, per foreign key that quarantines its orphans, the rows it sent
+	// to quarantine and the parent keys they miss most.
+	Orphans []Orphans `json:"fk_orphans,omitempty"`
+}
+
+// Orphans are the rows of one foreign key whose parent key is missing.
+type Orphans struct {
+	// ForeignKey names the key by its columns, joined by "," ("carrier,tailnum").
+	ForeignKey string `json:"foreign_key"`
+	References string `json:"references"`
+	// Rows counts the orphan rows; Keys the distinct missing parent keys.
+	Rows int64 `json:"rows"`
+	Keys int64 `json:"keys"`
+	// TopMissing are the most frequent missing keys, most rows first.
+	TopMissing []KeyCount `json:"top_missing,omitempty"`
+}
+
+// KeyCount is a key (values joined by "|") and how many rows carry it.
+type KeyCount struct {
+	Key  string `json:"key"`
+	Rows int64  `json:"rows"`
+}
+
+// String is "key (rows)".
+func (k KeyCount) String() string { return fmt.Sprintf("%s (%d)", k.Key, k.Rows) }
+
+// QuarantineSplit splits the rows of a silver quarantine partition into
+// quarantined and deduplicated by the counts its build recorded; a manifest
+// without them (or whose counts do not add up) counts every row as quarantined.
+func (m *Manifest) QuarantineSplit() (quarantined, deduplicated int64) {
+	b := m.Build
+	if b == nil || b.RowsQuarantined+b.RowsDeduplicated != m.RowCount {
+		return m.RowCount, 0
+	}
+	return b.RowsQuarantined, b.RowsDeduplicated
 }
 
 // Pointer is a table's _latest.json: the newest committed partition and its run.

@@ -99,7 +99,8 @@ func Snapshot(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 		}
 		fresh = fr
 	}
-	return env.Gate(ctx, spec.TaskDimsSnapshot, "dims snapshot", d.Name, day, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+	judged := tasks.Judged{Key: lake.DimsKey, Layers: []string{lake.Dims}}
+	return env.GateStaged(ctx, spec.TaskDimsSnapshot, "dims snapshot", d.Name, day, judged, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
 		if fresh != nil {
 			log.Info("dims stale: taking a snapshot", "freshness", fresh.String())
 		}

@@ -310,11 +310,9 @@ func TestPublishDimsNeedsAPassingSnapshotReport(t *testing.T) {
 	if _, _, err := dims.Snapshot(ctx, env, dims.Options{Dim: "customers", Partition: "2026-11-20"}); err != nil {
 		t.Fatal(err)
 	}
-	// Tamper with the report: a failed snapshot gate blocks the publish.
-	p := audit.ReportPath("2026-11-20", "r1", spec.TaskDimsSnapshot, "customers")
-	rep := audit.Report{RunID: "r1", Task: spec.TaskDimsSnapshot, Table: "customers", Partition: "2026-11-20", Status: audit.Fail,
-		Checks: []audit.Check{{Name: "row_count", Status: audit.Fail}}}
-	if _, err := lake.WriteBytes(ctx, env.Lake, p, lake.EncodeJSON(&rep), lake.Precondition{}); err != nil {
+	// Tamper with the verdict: a failed snapshot gate blocks the publish.
+	if _, err := lake.WriteVerdict(ctx, env.Lake, lake.Judgement{Task: spec.TaskDimsSnapshot, RunID: "r1", Table: "customers",
+		Key: lake.DimsKey, Value: "2026-11-20", Layers: []string{lake.Dims}, FailedChecks: []string{"row_count"}, Now: c.now()}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = publish.Run(ctx, env, publish.Options{Layer: lake.Dims, Table: "customers", Partition: "2026-11-20"})

@@ -35,7 +35,8 @@ func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 	if err != nil {
 		return nil, nil, err
 	}
-	return env.Gate(ctx, spec.TaskEnrichedValidate, "enriched validate", t.Name, o.Partition, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+	judged := tasks.Judged{Key: t.Key(), Layers: []string{lake.Enriched}}
+	return env.GateStaged(ctx, spec.TaskEnrichedValidate, "enriched validate", t.Name, o.Partition, judged, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
 		if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
 			return err
 		}

@@ -57,8 +57,8 @@ func publishSilver(t *testing.T, env *tasks.Env, run, rows string) {
 	env.RunID = run
 	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": rows, "part-00001.parquet": "x\n"})
 	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": "q\n"})
-	r := audit.Report{RunID: run, Task: spec.TaskSilverValidate, Table: "customers", Partition: day, Status: audit.Pass}
-	if _, err := audit.WriteReport(context.Background(), env.Lake, &r); err != nil {
+	if _, err := lake.WriteVerdict(context.Background(), env.Lake, lake.Judgement{Task: spec.TaskSilverValidate, RunID: run,
+		Table: "customers", Key: "ingestion_dt", Value: day, Layers: []string{lake.Silver, lake.Quarantine}, Now: env.Clock()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := publish.Run(context.Background(), env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}); err != nil {

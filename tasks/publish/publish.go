@@ -4,7 +4,6 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,7 +27,7 @@ type Options struct {
 
 // target resolves what a publish of layer/table commits: the partition key, the
 // gate whose report must have passed (spec.PublishGate), and the layers to commit
-// in order.
+// in order (the last is the one published; its staging holds the verdict).
 func target(env *tasks.Env, layer, table string) (key, gateTask string, layers []string, err error) {
 	switch layer {
 	case lake.Silver:
@@ -83,7 +82,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 	}
 
 	return env.Run(ctx, spec.PublishAuditTask(o.Layer), o.Table, o.Partition, func(rec *audit.Record, log *slog.Logger) error {
-		if err := gatePassed(ctx, env, gateTask, o); err != nil {
+		if err := gatePassed(ctx, env, gateTask, key, layers, o); err != nil {
 			return err
 		}
 		for _, layer := range layers {
@@ -96,7 +95,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 			if layer == o.Layer {
 				rec.RowsIn, rec.RowsOut = res.Manifest.RowCount, res.Manifest.RowCount
 			} else {
-				rec.RowsQuarantined, rec.RowsDeduplicated = quarantineCounts(ctx, env, o.Table, o.Partition, env.RunID, res.Manifest.RowCount)
+				rec.RowsQuarantined, rec.RowsDeduplicated = res.Manifest.QuarantineSplit()
 			}
 			if res.AlreadyCommitted {
 				log.Info("partition already committed by this run", "layer", layer, "manifest", env.Lake.URI(res.ManifestPath))
@@ -114,27 +113,43 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 	})
 }
 
-// gatePassed requires this run's validation report for the partition with a
-// non-failing status: nothing is published that its gate has not audited.
-func gatePassed(ctx context.Context, env *tasks.Env, gateTask string, o Options) error {
-	p := audit.ReportPath(o.Partition, env.RunID, gateTask, o.Table)
-	b, err := lake.ReadAll(ctx, env.Lake, p)
-	if errors.Is(err, lake.ErrNotExist) {
-		return fail.Data(fmt.Errorf("publish %s %s partition %s: no %s report for run %s (run the gate first)",
-			o.Layer, o.Table, o.Partition, gateTask, env.RunID))
-	}
+// gatePassed requires this run's gate verdict on the staged partition to have
+// passed (lake.ReadVerdict): nothing is published that its gate has not judged, or
+// that changed since. Without a verdict, a partition this run already committed
+// (its staging since cleaned by gc) republishes as the no-op it is.
+func gatePassed(ctx context.Context, env *tasks.Env, gateTask, key string, layers []string, o Options) error {
+	main := layers[len(layers)-1]
+	g, err := lake.ReadVerdict(ctx, env.Lake, gateTask, env.RunID, main, o.Table, key, o.Partition)
 	if err != nil {
-		return err
+		return fmt.Errorf("publish %s %s partition %s: %w", o.Layer, o.Table, o.Partition, err)
 	}
-	var r audit.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("publish %s %s partition %s: parse report %s: %w", o.Layer, o.Table, o.Partition, p, err)
+	if g.Passed {
+		return nil
 	}
-	if r.Status == audit.Fail {
-		return fail.Data(fmt.Errorf("publish %s %s partition %s: the %s gate failed for run %s (%v); nothing published",
-			o.Layer, o.Table, o.Partition, gateTask, env.RunID, r.Failed()))
+	if g.Missing {
+		committed, err := committedBy(ctx, env, o.Table, key, o.Partition, layers)
+		if err != nil || committed {
+			return err
+		}
 	}
-	return nil
+	return fail.Data(fmt.Errorf("publish %s %s partition %s: %s; nothing published", o.Layer, o.Table, o.Partition, g.Why))
+}
+
+// committedBy reports whether every layer's commit point names this run.
+func committedBy(ctx context.Context, env *tasks.Env, table, key, value string, layers []string) (bool, error) {
+	for _, layer := range layers {
+		p, err := lake.ReadCommitted(ctx, env.Lake, layer, table, key, value)
+		if errors.Is(err, lake.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if p.Manifest.RunID != env.RunID {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // realign keeps silver and its quarantine on one run when runs publish the same
@@ -176,16 +191,4 @@ func realign(ctx context.Context, env *tasks.Env, o Options, key string, layers 
 	}
 	return fmt.Errorf("publish %s %s partition %s: %s and its companions did not settle on one run after %d rounds of concurrent publishes",
 		o.Layer, o.Table, o.Partition, main, rounds)
-}
-
-// quarantineCounts splits the rows of a silver quarantine partition committed for
-// runID into quarantined and deduplicated (silver keeps its dedup losers there),
-// by that run's build audit; without one, every row counts as quarantined.
-func quarantineCounts(ctx context.Context, env *tasks.Env, table, partition, runID string, rows int64) (quarantined, deduplicated int64) {
-	b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(partition, runID, spec.TaskSilverBuild, table))
-	var build audit.Record
-	if err != nil || json.Unmarshal(b, &build) != nil || build.RowsQuarantined+build.RowsDeduplicated != rows {
-		return rows, 0
-	}
-	return build.RowsQuarantined, build.RowsDeduplicated
 }

@@ -61,10 +61,14 @@ func newEnv(t *testing.T) *tasks.Env {
 		Now: func() time.Time { return time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC) }}
 }
 
-func writeReport(t *testing.T, env *tasks.Env, task, table, status string) {
+// writeVerdict writes the verdict a gate would: passed, or failed on a check.
+func writeVerdict(t *testing.T, env *tasks.Env, task, table, key string, passed bool, layers ...string) {
 	t.Helper()
-	r := audit.Report{RunID: env.RunID, Task: task, Table: table, Partition: day, Status: status}
-	if _, err := audit.WriteReport(context.Background(), env.Lake, &r); err != nil {
+	j := lake.Judgement{Task: task, RunID: env.RunID, Table: table, Key: key, Value: day, Layers: layers, Now: env.Clock()}
+	if !passed {
+		j.FailedChecks = []string{"row_count"}
+	}
+	if _, err := lake.WriteVerdict(context.Background(), env.Lake, j); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -75,7 +79,7 @@ func publishSilver(t *testing.T, env *tasks.Env, run, rows string) {
 	env.RunID = run
 	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": rows})
 	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, run, map[string]string{"part-00000.parquet": "q-" + run + "\n"})
-	writeReport(t, env, spec.TaskSilverValidate, "customers", audit.Pass)
+	writeVerdict(t, env, spec.TaskSilverValidate, "customers", "ingestion_dt", true, lake.Silver, lake.Quarantine)
 	if _, err := publish.Run(context.Background(), env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}); err != nil {
 		t.Fatalf("publish %s: %v", run, err)
 	}
@@ -99,11 +103,11 @@ func TestPublishEnrichedUsesTransformKeyAndGate(t *testing.T) {
 	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "enriched.validate") {
 		t.Fatalf("publish without a gate report: %v", err)
 	}
-	writeReport(t, env, spec.TaskEnrichedValidate, "ltv", audit.Fail)
+	writeVerdict(t, env, spec.TaskEnrichedValidate, "ltv", "order_dt", false, lake.Enriched)
 	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.BadData {
 		t.Fatalf("publish after a failed gate: %v", err)
 	}
-	writeReport(t, env, spec.TaskEnrichedValidate, "ltv", audit.Warn)
+	writeVerdict(t, env, spec.TaskEnrichedValidate, "ltv", "order_dt", true, lake.Enriched)
 	rec, err := publish.Run(ctx, env, o)
 	if err != nil {
 		t.Fatal(err)
@@ -208,5 +212,51 @@ func TestPauseHook(t *testing.T) {
 	want := "step quarantine:read-staged\nstep quarantine:read-commit-point\nstep silver:read-commit-point\npaused at silver:read-commit-point\nstep silver:done\n"
 	if out.String() != want {
 		t.Errorf("hook output =\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// TestPublishNeedsAVerdict: without its gate's verdict a publish refuses (exit 3),
+// saying which verdict it looked for; an unreadable verdict is an infrastructure
+// error (exit 1); once committed, a republish after gc cleaned the staging (and so
+// the verdict) is still a no-op.
+func TestPublishNeedsAVerdict(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	env.RunID = "r1"
+	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, "r1", map[string]string{"part-00000.parquet": "a\n"})
+	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, "r1", map[string]string{"part-00000.parquet": "q\n"})
+	o := publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}
+	_, err := publish.Run(ctx, env, o)
+	want := "publish silver customers partition " + day + ": no silver.validate verdict for run r1 at _staging/r1/silver/customers/ingestion_dt=" +
+		day + "/_VERDICT.json (run the gate first); nothing published"
+	if fail.Code(err) != fail.BadData || err.Error() != want {
+		t.Fatalf("publish without a verdict: code %d, %v\nwant %s", fail.Code(err), err, want)
+	}
+	for _, layer := range []string{lake.Quarantine, lake.Silver} {
+		if _, err := lake.ReadCommitted(ctx, env.Lake, layer, "customers", "ingestion_dt", day); !errors.Is(err, lake.ErrNotExist) {
+			t.Errorf("a refused publish committed %s: %v", layer, err)
+		}
+	}
+	if _, err := lake.WriteBytes(ctx, env.Lake, lake.VerdictPath("r1", lake.Silver, "customers", "ingestion_dt", day), []byte("{"), lake.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := publish.Run(ctx, env, o); fail.Code(err) != fail.Internal || !strings.Contains(err.Error(), "parse verdict") {
+		t.Fatalf("publish with an unreadable verdict: code %d, %v", fail.Code(err), err)
+	}
+	writeVerdict(t, env, spec.TaskSilverValidate, "customers", "ingestion_dt", true, lake.Silver, lake.Quarantine)
+	if _, err := publish.Run(ctx, env, o); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := env.Lake.List(ctx, "_staging/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range objs {
+		if err := env.Lake.Delete(ctx, obj.Path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec, err := publish.Run(ctx, env, o); err != nil || rec.RowsOut != 1 {
+		t.Errorf("republish after the staging was cleaned: %v, %+v", err, rec)
 	}
 }

@@ -63,7 +63,7 @@ func Rollback(ctx context.Context, env *tasks.Env, o RollbackOptions) (*audit.Re
 			if layer == o.Layer {
 				rec.RowsIn, rec.RowsOut = res.Manifest.RowCount, res.Manifest.RowCount
 			} else {
-				rec.RowsQuarantined, rec.RowsDeduplicated = quarantineCounts(ctx, env, o.Table, o.Partition, o.To, res.Manifest.RowCount)
+				rec.RowsQuarantined, rec.RowsDeduplicated = res.Manifest.QuarantineSplit()
 			}
 			if res.AlreadyCurrent {
 				log.Info("partition already points at the run", "manifest", env.Lake.URI(res.ManifestPath), "to", o.To)

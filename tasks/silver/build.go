@@ -5,7 +5,6 @@ package silver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,6 +140,9 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		silverSchema = append(silverSchema, lake.Field{Name: t.Key(), Type: "DATE"})
 	}
 	quarSchema := append(schemaOf(b.Columns), lake.QuarantineFields()...)
+	// The gate and publish read the counts from the staged manifests, not the audit.
+	counts := &lake.BuildCounts{RowsIn: rec.RowsIn, RowsOut: rec.RowsOut, RowsQuarantined: rec.RowsQuarantined,
+		RowsDeduplicated: rec.RowsDeduplicated, Reasons: rec.Reasons, Orphans: rec.Orphans}
 
 	outputs := []struct {
 		layer, dir string
@@ -155,7 +157,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	for _, out := range outputs {
 		_, mp, err := sc.Stage(ctx, l, tasks.Output{Query: out.query, Dir: out.dir, Rows: out.rows,
 			Manifest: lake.Manifest{Version: lake.ManifestVersion, Table: t.Name, Layer: out.layer,
-				Partition: map[string]string{t.Key(): d}, Schema: out.schema}})
+				Partition: map[string]string{t.Key(): d}, Schema: out.schema, Build: counts}})
 		if err != nil {
 			return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
 		}
@@ -306,18 +308,11 @@ func ParentPartitions(ctx context.Context, env *tasks.Env, parent *spec.SilverTa
 }
 
 // stagedPassed returns the parent's partition D staged by this run if its silver
-// gate passed, else nil.
+// gate passed (lake.ReadVerdict), else nil.
 func stagedPassed(ctx context.Context, env *tasks.Env, parent *spec.SilverTable, d string) (*lake.Partition, error) {
-	b, err := lake.ReadAll(ctx, env.Lake, audit.ReportPath(d, env.RunID, spec.TaskSilverValidate, parent.Name))
-	if errors.Is(err, lake.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	g, err := lake.ReadVerdict(ctx, env.Lake, spec.TaskSilverValidate, env.RunID, lake.Silver, parent.Name, parent.Key(), d)
+	if err != nil || !g.Passed {
 		return nil, err
-	}
-	var r audit.Report
-	if err := json.Unmarshal(b, &r); err != nil || r.Status == audit.Fail {
-		return nil, nil
 	}
 	p, err := lake.ReadStaged(ctx, env.Lake, env.RunID, lake.Silver, parent.Name, parent.Key(), d)
 	if errors.Is(err, lake.ErrNotExist) {

@@ -371,3 +371,97 @@ func TestBuildWithoutBronzeIsADataError(t *testing.T) {
 		t.Error("a failed build created silver output")
 	}
 }
+
+// removeTelemetry deletes every audit and report in the lake: no task may need them.
+func removeTelemetry(t *testing.T, env *tasks.Env) {
+	t.Helper()
+	ctx := context.Background()
+	for _, prefix := range []string{"_audit/", "_reports/"} {
+		objs, err := env.Lake.List(ctx, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if err := env.Lake.Delete(ctx, o.Path); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestNoTaskReadsAudits: with every audit and report deleted after each task, the
+// gate still sees the build's counts, the foreign key lookup still sees the
+// parent's passed gate, and publish still publishes with the quarantine split.
+func TestNoTaskReadsAudits(t *testing.T) {
+	env := newEnv(t, testSpec, "run1")
+	writeBronze(t, env, "customers", day, [][]any{
+		{"C1", "a@x.io", "2026-11-20 10:00:00"},
+		{"C1", "old@x.io", "2026-11-20 09:00:00"}, // deduplicated
+		{"C2", "b@x.io", "2026-11-20 10:00:00"},
+		{"C3", "bad", "2026-11-20 10:00:00"}, // quarantined
+	})
+	writeBronze(t, env, "orders", day, [][]any{{"O1", "C1", "1.00", "paid"}, {"O2", "C9", "2.00", "paid"}})
+	ctx := context.Background()
+	o := silver.Options{Table: "customers", Partition: day}
+	if _, err := silver.Build(ctx, env, o); err != nil {
+		t.Fatal(err)
+	}
+	removeTelemetry(t, env)
+	_, rep, err := silver.Validate(ctx, env, o)
+	if err != nil {
+		t.Fatalf("gate without the build audit: %v (%+v)", err, rep.Checks)
+	}
+	removeTelemetry(t, env)
+	// The FK lookup sees the parent's staged partition through its verdict.
+	orders, err := silver.Build(ctx, env, silver.Options{Table: "orders", Partition: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orders.RowsOut != 1 || orders.Reasons["fk_orphan:customer_id"] != 1 {
+		t.Errorf("orders after the parent's gate, without its report: out %d, reasons %v", orders.RowsOut, orders.Reasons)
+	}
+	removeTelemetry(t, env)
+	rec, err := publish.Run(ctx, env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day})
+	if err != nil {
+		t.Fatalf("publish without reports: %v", err)
+	}
+	if rec.RowsOut != 2 || rec.RowsQuarantined != 1 || rec.RowsDeduplicated != 1 {
+		t.Errorf("publish audit: out %d quarantined %d deduplicated %d, want 2, 1, 1", rec.RowsOut, rec.RowsQuarantined, rec.RowsDeduplicated)
+	}
+	q, err := lake.ReadCommitted(ctx, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := q.Manifest.Build; b == nil || b.RowsIn != 4 || b.RowsQuarantined != 1 || b.RowsDeduplicated != 1 || b.Reasons["check:email"] != 1 {
+		t.Errorf("committed quarantine manifest's build counts = %+v", b)
+	}
+}
+
+// TestPublishRefusesARebuildItsGateDidNotJudge: the verdict covers the manifests as
+// the gate saw them; a rebuild after it is not published until gated again.
+func TestPublishRefusesARebuildItsGateDidNotJudge(t *testing.T) {
+	env := newEnv(t, testSpec, "run1")
+	writeBronze(t, env, "customers", day, [][]any{{"C1", "a@x.io", "2026-11-20 10:00:00"}})
+	ctx := context.Background()
+	o := silver.Options{Table: "customers", Partition: day}
+	if _, err := silver.Build(ctx, env, o); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := silver.Validate(ctx, env, o); err != nil {
+		t.Fatal(err)
+	}
+	writeBronze(t, env, "customers", day, [][]any{{"C1", "a@x.io", "2026-11-20 10:00:00"}, {"C2", "b@x.io", "2026-11-20 10:00:00"}})
+	if _, err := silver.Build(ctx, env, o); err != nil {
+		t.Fatal(err)
+	}
+	_, err := publish.Run(ctx, env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day})
+	if fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "changed since the silver.validate gate passed it") {
+		t.Fatalf("publish of an ungated rebuild: code %d, %v", fail.Code(err), err)
+	}
+	if _, _, err := silver.Validate(ctx, env, o); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := publish.Run(ctx, env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}); err != nil || rec.RowsOut != 2 {
+		t.Fatalf("publish after the gate judged the rebuild: %v, %+v", err, rec)
+	}
+}

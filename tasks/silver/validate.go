@@ -2,7 +2,6 @@ package silver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -26,7 +25,8 @@ func Validate(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, *a
 	if err != nil {
 		return nil, nil, err
 	}
-	return env.Gate(ctx, spec.TaskSilverValidate, "silver validate", t.Name, o.Partition, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
+	judged := tasks.Judged{Key: t.Key(), Layers: []string{lake.Silver, lake.Quarantine}}
+	return env.GateStaged(ctx, spec.TaskSilverValidate, "silver validate", t.Name, o.Partition, judged, func(rec *audit.Record, rep *audit.Report, log *slog.Logger) error {
 		if err := validate(ctx, env, t, o.Partition, rec, rep); err != nil {
 			return err
 		}
@@ -51,14 +51,10 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 	}
 	rep.Add(audit.Check{Name: "staged", Status: audit.Pass, Observed: "present", Message: "silver and quarantine staged"})
 
-	var build audit.Record
-	b, err := lake.ReadAll(ctx, l, audit.AuditPath(d, env.RunID, spec.TaskSilverBuild, t.Name))
-	if err == nil {
-		err = json.Unmarshal(b, &build)
-	}
-	if err != nil || build.Status != audit.StatusSuccess {
-		rep.Add(audit.Check{Name: "build_audit", Status: audit.Fail, Observed: build.Status,
-			Message: fmt.Sprintf("no successful build audit for run %s", env.RunID)})
+	build := silverPart.Manifest.Build
+	if build == nil || quarPart.Manifest.Build == nil || !sameCounts(build, quarPart.Manifest.Build) {
+		rep.Add(audit.Check{Name: "build_counts", Status: audit.Fail, Observed: "missing",
+			Message: fmt.Sprintf("the staged manifests of run %s do not carry one build's counts (rebuild with this worker)", env.RunID)})
 		return nil
 	}
 	rec.RowsIn, rec.RowsOut = build.RowsIn, build.RowsOut
@@ -168,6 +164,11 @@ func validate(ctx context.Context, env *tasks.Env, t *spec.SilverTable, d string
 		fmt.Sprintf("%d of %d rows lost: %d quarantined, %d deduplicated", build.RowsIn-build.RowsOut, build.RowsIn, build.RowsQuarantined, build.RowsDeduplicated),
 		lossCause))
 	return nil
+}
+
+// sameCounts: silver and its quarantine were staged by one build.
+func sameCounts(a, b *lake.BuildCounts) bool {
+	return a.RowsIn == b.RowsIn && a.RowsOut == b.RowsOut && a.RowsQuarantined == b.RowsQuarantined && a.RowsDeduplicated == b.RowsDeduplicated
 }
 
 // fkCheck is the fk_integrity check of one foreign key. Its observed value is the

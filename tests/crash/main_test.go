@@ -24,7 +24,6 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/tasks/publish"
@@ -226,12 +225,12 @@ func stage(t *testing.T, l lake.Lake, layer, table, key, value, runID string, qu
 	return m.RowCount
 }
 
-// passReport writes a passing gate report for a run, as the gate would.
+// passReport writes a passing silver gate verdict for a run, as the gate would
+// (publish reads the verdict; the report is telemetry).
 func passReport(t *testing.T, l lake.Lake, runID, task, table, partition string) {
 	t.Helper()
-	r := audit.Report{RunID: runID, Task: task, Table: table, Partition: partition, Status: audit.Pass,
-		CreatedAt: time.Now().UTC().Format(time.RFC3339Nano)}
-	if _, err := audit.WriteReport(context.Background(), l, &r); err != nil {
+	if _, err := lake.WriteVerdict(context.Background(), l, lake.Judgement{Task: task, RunID: runID, Table: table,
+		Key: silverPK, Value: partition, Layers: []string{lake.Silver, lake.Quarantine}, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 }
