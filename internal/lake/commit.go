@@ -175,11 +175,7 @@ func samePointer(a, b *Pointer) bool {
 
 // ReadPointer reads a table pointer and its generation.
 func ReadPointer(ctx context.Context, l Lake, p string) (*Pointer, int64, error) {
-	info, err := l.Stat(ctx, p)
-	if err != nil {
-		return nil, 0, err
-	}
-	b, err := ReadAll(ctx, l, p)
+	b, gen, err := readGeneration(ctx, l, p)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -187,7 +183,7 @@ func ReadPointer(ctx context.Context, l Lake, p string) (*Pointer, int64, error)
 	if err := json.Unmarshal(b, &ptr); err != nil {
 		return nil, 0, fmt.Errorf("parse pointer %s: %w", p, err)
 	}
-	return &ptr, info.Generation, nil
+	return &ptr, gen, nil
 }
 
 // Partition is a committed (or staged) partition resolved through its manifest.
@@ -224,4 +220,19 @@ func ReadStaged(ctx context.Context, l Lake, runID, layer, table, key, value str
 		return nil, err
 	}
 	return &Partition{Manifest: m, Dir: dir}, nil
+}
+
+// readGeneration reads an object and the generation a compare-and-swap on it must
+// match. It stats before reading: if the object changes in between, the
+// generation is older than the content and a swap based on it fails safely.
+func readGeneration(ctx context.Context, l Lake, p string) ([]byte, int64, error) {
+	info, err := l.Stat(ctx, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := ReadAll(ctx, l, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	return b, info.Generation, nil
 }

@@ -193,13 +193,7 @@ func EncodeJSON(v any) []byte {
 // ReadManifest reads and validates the manifest at p (a _MANIFEST.json path).
 // It returns the object's generation for compare-and-swap.
 func ReadManifest(ctx context.Context, l Lake, p string) (*Manifest, int64, error) {
-	// Stat before reading: if the object changes in between, the generation is
-	// older than the content and a compare-and-swap based on it fails safely.
-	info, err := l.Stat(ctx, p)
-	if err != nil {
-		return nil, 0, err
-	}
-	b, err := ReadAll(ctx, l, p)
+	b, gen, err := readGeneration(ctx, l, p)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -211,7 +205,7 @@ func ReadManifest(ctx context.Context, l Lake, p string) (*Manifest, int64, erro
 	if err := m.Validate(); err != nil {
 		return nil, 0, fmt.Errorf("manifest %s: %w", p, err)
 	}
-	return &m, info.Generation, nil
+	return &m, gen, nil
 }
 
 // datePattern is a partition date; values are checked with time.Parse too.
