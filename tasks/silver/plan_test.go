@@ -23,8 +23,8 @@ func TestPlanGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := []sourceFile{
-		{Local: "/work/bronze/part-00000.parquet", Name: "part-00000.parquet"},
-		{Local: "/work/bronze/part-00001.parquet", Name: "part-00001.parquet"},
+		{Local: "/scratch/bronze/part-00000.parquet", Name: "part-00000.parquet"},
+		{Local: "/scratch/bronze/part-00001.parquet", Name: "part-00001.parquet"},
 	}
 	for _, name := range []string{"orders", "order_items"} {
 		t.Run(name, func(t *testing.T) {
