@@ -105,15 +105,11 @@ func sniffDialect(ctx context.Context, s *duck.Session, in input, cols []spec.Co
 
 // firstCSVLine returns the first line of a (possibly compressed) file.
 func firstCSVLine(in input) ([]byte, error) {
-	f, err := os.Open(in.abs)
-	if err != nil {
-		return nil, fmt.Errorf("input file %s: %w", in.name, err)
-	}
-	defer f.Close()
-	r, err := decompress(f, in)
+	r, closeInput, err := openInput(in)
 	if err != nil {
 		return nil, err
 	}
+	defer closeInput()
 	line, err := bufio.NewReader(r).ReadSlice('\n')
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fail.Data(fmt.Errorf("read %s: %w", in.name, err))
@@ -121,24 +117,32 @@ func firstCSVLine(in input) ([]byte, error) {
 	return line, nil
 }
 
-// decompress wraps r by the file's compression extension.
-func decompress(r io.Reader, in input) (io.Reader, error) {
+// openInput opens an input file for reading, decompressed when its name ends in
+// .gz or .zst; the returned func closes the decompressor and the file.
+func openInput(in input) (io.Reader, func(), error) {
+	f, err := os.Open(in.abs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input file %s: %w", in.name, err)
+	}
 	name := strings.ToLower(in.name)
 	switch {
 	case strings.HasSuffix(name, ".gz"):
-		z, err := gzip.NewReader(r)
+		z, err := gzip.NewReader(f)
 		if err != nil {
-			return nil, fail.Data(fmt.Errorf("read %s: not a gzip file: %w", in.name, err))
+			f.Close()
+			return nil, nil, fail.Data(fmt.Errorf("read %s: not a gzip file: %w", in.name, err))
 		}
-		return z, nil
+		return z, func() { z.Close(); f.Close() }, nil
 	case strings.HasSuffix(name, ".zst"):
-		z, err := zstd.NewReader(r)
+		z, err := zstd.NewReader(f)
 		if err != nil {
-			return nil, fail.Data(fmt.Errorf("read %s: not a zstd file: %w", in.name, err))
+			f.Close()
+			return nil, nil, fail.Data(fmt.Errorf("read %s: not a zstd file: %w", in.name, err))
 		}
-		return z.IOReadCloser(), nil
+		// A zstd decoder runs goroutines until it is closed.
+		return z, func() { z.Close(); f.Close() }, nil
 	}
-	return r, nil
+	return f, func() { f.Close() }, nil
 }
 
 // maxReported is how many bad lines a malformed file's error lists.
@@ -222,15 +226,11 @@ type csvScan struct {
 
 // scanCSV pre-scans an input; a malformed file is a data error listing its bad lines.
 func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
-	f, err := os.Open(in.abs)
-	if err != nil {
-		return nil, fmt.Errorf("input file %s: %w", in.name, err)
-	}
-	defer f.Close()
-	r, err := decompress(f, in)
+	r, closeInput, err := openInput(in)
 	if err != nil {
 		return nil, err
 	}
+	defer closeInput()
 	sc := &csvScan{d: d, file: in.name, ncols: ncols, collect: d.header}
 	br := bufio.NewReaderSize(r, 1<<18)
 	if d.encoding == "utf-16" {
