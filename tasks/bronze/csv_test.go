@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 	"unicode/utf16"
 
 	"github.com/shoplake/lakehouse/internal/duck"
@@ -162,6 +164,19 @@ func TestImportRefusesMalformedCSV(t *testing.T) {
 				z.Write([]byte("id,note\n1,a\n2,b,c\n"))
 				z.Close()
 				return writeBytes(t, "notes.csv.gz", b.Bytes())
+			},
+			lines: []string{":3: 3 fields, the header has 2"},
+		},
+		{
+			name: "zstd-compressed, ragged",
+			yaml: notesWith(""),
+			file: func(t *testing.T) string {
+				z, err := zstd.NewWriter(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer z.Close()
+				return writeBytes(t, "notes.csv.zst", z.EncodeAll([]byte("id,note\n1,a\n2,b,c\n"), nil))
 			},
 			lines: []string{":3: 3 fields, the header has 2"},
 		},
