@@ -46,27 +46,18 @@ type reasonsOf struct {
 func quarantineReasons(ctx context.Context, s *duck.Session, t *spec.SilverTable) (reasonsOf, error) {
 	var out reasonsOf
 	cols := map[string]bool{}
-	rows, err := s.Conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE quarantine)")
+	described, err := s.Describe(ctx, "quarantine")
 	if err != nil {
 		return out, err
 	}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return out, err
+	for _, c := range described {
+		if !isQuarantineColumn(c.Name) {
+			cols[c.Name] = true
 		}
-		if !isQuarantineColumn(c) {
-			cols[c] = true
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return out, err
 	}
 
-	rows, err = s.Conn.QueryContext(ctx, `SELECT coalesce(_reject_reason, 'NULL') AS r, count(*) AS n FROM quarantine
-WHERE _reject_reason IS DISTINCT FROM 'deduplicated' GROUP BY r ORDER BY n DESC, r`)
+	rows, err := s.Conn.QueryContext(ctx, `SELECT coalesce(_reject_reason, 'NULL') AS r, count(*) AS n FROM quarantine
+WHERE _reject_reason IS DISTINCT FROM `+duck.Str(ReasonDeduplicated)+` GROUP BY r ORDER BY n DESC, r`)
 	if err != nil {
 		return out, err
 	}
