@@ -33,6 +33,7 @@ var schemaDocs = map[string]string{
 	"BronzeTable.name":               "Table name (an identifier).",
 	"BronzeTable.columns":            "The columns the table's files must carry.",
 	"Bronze.null_values":             "Raw values that mean missing in every bronze table (default [\"\"]); a table's own null_values replaces the list. Compared after trimming, case-sensitively; silver turns them into NULL in text bronze columns before casts, exprs and rules, and bronze import before casting to a typed bronze column.",
+	"BronzeTable.allow_empty":        "A partition of this table may hold no rows (default false: the bronze gate fails an empty partition, since an extract that delivered nothing is usually broken; set it for tables with quiet days).",
 	"BronzeTable.null_values":        "Raw values that mean missing in this table, replacing bronze.null_values; [] means none at all, not even \"\". Compared after trimming, case-sensitively; not applied to bronze columns that are not text (their values are no longer raw text).",
 	"BronzeTable.csv":                "Dialect of the table's CSV files; without it the dialect is detected per file. Keys left out take the defaults below.",
 	"CSV.delimiter":                  "Field delimiter, one ASCII character (default \",\"; \"\\t\" for tab).",

@@ -58,6 +58,9 @@ type BronzeTable struct {
 	NullValues []string `yaml:"null_values"`
 	// CSV is the dialect of the table's CSV files; nil: detected per file.
 	CSV *CSV `yaml:"csv"`
+	// AllowEmpty lets a partition hold no rows; by default the bronze gate fails
+	// an empty partition (an extract that delivered nothing is usually broken).
+	AllowEmpty bool `yaml:"allow_empty"`
 }
 
 // CSV is the dialect of a bronze table's CSV files. A key left out takes the
