@@ -377,6 +377,29 @@ func TestLoadErrors(t *testing.T) {
 			[][2]string{{`rules: ["ltv >= 0"]`, `rules: ["ltv >= 0 -- hi"]`}}, nil,
 			[]string{`39:62: enriched transform "ltv": rule "ltv >= 0 -- hi" is not a single SQL expression: it contains a SQL comment (--)`}},
 
+		// SQL that reaches beyond its data (issue 12: the sandbox refuses it at run time too).
+		{"expr reads a file in a subquery",
+			[][2]string{{`expr: "try_strptime(updated_at, '%Y-%m-%d')"`, `expr: "(SELECT content FROM read_text('/etc/passwd'))"`}}, nil,
+			[]string{`28:53: base_silver table "orders": column "updated_at": expr "(SELECT content FROM read_text('/etc/passwd'))" calls read_text(), which reads files: read data through the layer-qualified names its depends_on lists`}},
+		{"check reads the environment",
+			[][2]string{{`check: "total >= 0"`, `check: "getenv('HOME') IS NOT NULL"`}}, nil,
+			[]string{`27:56: base_silver table "orders": column "total": check "getenv('HOME') IS NOT NULL" calls getenv(), which reads the pod's environment: read data through the layer-qualified names its depends_on lists`}},
+		{"rule reads a file by name",
+			[][2]string{{`rules: ["ltv >= 0"]`, `rules: ["ltv >= (SELECT count(*) FROM '/var/run/secrets/token.csv')"]`}}, nil,
+			[]string{`39:62: enriched transform "ltv": rule "ltv >= (SELECT count(*) FROM '/var/run/secrets/token.csv')" reads the file '/var/run/secrets/token.csv' by name: read data through the layer-qualified names its depends_on lists`}},
+		{"sql file globs and copies",
+			nil, map[string]string{"sql/ltv.sql": "SELECT o.customer_id, count(*) AS ltv\nFROM silver.orders AS o, glob('/etc/*') AS g\nGROUP BY 1;\nCOPY (SELECT 1) TO '/tmp/x.csv'\n"},
+			[]string{
+				`specs/t/sql/ltv.sql:2:26: sql file of enriched transform "ltv" calls glob(), which lists files: read data through the layer-qualified names its depends_on lists`,
+				`specs/t/sql/ltv.sql:4:1: sql file of enriched transform "ltv" holds a second statement after ";": spec SQL is one query`,
+			}},
+		{"sql file is an ATTACH",
+			nil, map[string]string{"sql/ltv.sql": "ATTACH '/tmp/other.duckdb' AS o\n"},
+			[]string{`specs/t/sql/ltv.sql:1:1: sql file of enriched transform "ltv" is not a query: it starts with ATTACH; spec SQL is one query (SELECT or WITH ... SELECT)`}},
+		{"a trailing semicolon and function-like words in strings are fine",
+			nil, map[string]string{"sql/ltv.sql": "SELECT o.customer_id, sum(o.total) AS ltv, 'read_text(x)' AS note\nFROM silver.orders AS o JOIN dims.customers AS c USING (customer_id)\nGROUP BY 1, 3;\n"},
+			nil},
+
 		// Dims.
 		{"dim source",
 			[][2]string{{"source: customers, max_age", "source: custs, max_age"}}, nil,

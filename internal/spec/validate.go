@@ -94,6 +94,10 @@ func (v *validator) unique(what string, paths, names []string) {
 func (v *validator) expr(path, what, src string) {
 	if err := CheckExpr(src); err != nil {
 		v.errorf(path, "%s %s is not a single SQL expression: it %s", what, strconv.Quote(src), err)
+		return
+	}
+	for _, f := range reaching(src, false) {
+		v.errorf(path, "%s %s %s", what, strconv.Quote(src), f.Msg)
 	}
 }
 
@@ -585,6 +589,10 @@ func (v *validator) sqlFile(p, what, file string, deps map[string]bool, layers [
 			msg = fmt.Sprintf("%s reads %s, but it may only read %s", what, r.ref, refForms(layers))
 		}
 		v.errs = append(v.errs, &Error{File: shown, Line: r.line, Col: r.col, Msg: msg})
+	}
+	for _, f := range reaching(string(raw), true) {
+		line, col := sqltext.LineCol(string(raw), f.Off)
+		v.errs = append(v.errs, &Error{File: shown, Line: line, Col: col, Msg: fmt.Sprintf("sql file of %s %s", what, f.Msg)})
 	}
 }
 
