@@ -339,16 +339,19 @@ func (v *validator) statFiles(ctx context.Context, files []lake.File) ([]bool, e
 
 // readFiles reads the existing files with DuckDB: readability, row counts, schema.
 func (v *validator) readFiles(ctx context.Context, m *lake.Manifest, files []lake.File, present []bool) error {
-	s, err := duck.Open(ctx, v.env.Duck)
+	// A sandboxed session (tasks.Env.OpenScratch): file paths come from the
+	// manifest, which is untrusted, and downloads land in the scratch folder.
+	sc, err := v.env.OpenScratch(ctx, "bronze-validate-")
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer sc.Close()
+	s := sc.Session
 	types, err := specTypes(ctx, s, v.env, v.tg.table)
 	if err != nil {
 		return err
 	}
-	local := newLocalFiles(v.env.Lake, v.env.WorkDir)
+	local := newLocalFiles(v.env.Lake, sc.Dir)
 	defer local.Close()
 
 	var unreadable, fileRows, missingCols, badTypes, newCols, schemaLies []string

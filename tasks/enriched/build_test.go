@@ -165,8 +165,14 @@ func TestBadSQLIsAUsageErrorNamingTheFile(t *testing.T) {
 		{"SELEC 1 FROM silver.orders", "syntax error"},
 		{"SELECT 1 AS x FROM silver.orders; DROP VIEW silver.orders", "exactly one statement"},
 		{"CREATE TABLE x AS SELECT * FROM silver.orders", "read-only"},
+		// The sandbox: a file outside the task's folders cannot be read, whatever lint missed.
+		{"SELECT content AS x FROM read_text('/etc/passwd')", "file system operations are disabled by configuration"},
+		{"SELECT * FROM '/etc/hostname'", "/etc/hostname"},
 	} {
-		env := buildEnv(t, map[string]string{"sql/broken.sql": tc.sql})
+		// The SQL replaces the loaded file after lint, so the build's own checks
+		// are what refuse it (lint refuses the statements too: internal/spec).
+		env := buildEnv(t, nil)
+		env.Spec.SQL["sql/broken.sql"] = tc.sql
 		_, err := enriched.Build(ctx, env, enriched.Options{Transform: "broken", Partition: day})
 		if fail.Code(err) != fail.BadUsage || !strings.Contains(err.Error(), "test/sql/broken.sql") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v (code %d), want exit 2 naming the file and %q", tc.sql, err, fail.Code(err), tc.want)
