@@ -297,8 +297,14 @@ func TestForeignKeyLookbackLimitsParentPartitions(t *testing.T) {
 				id := fmt.Sprintf("C%d", i+1)
 				writeBronze(t, env, "customers", d, [][]any{{id, id + "@x.io", d + " 10:00:00"}})
 				for _, step := range []func() error{
-					func() error { _, err := silver.Build(ctx, env, silver.Options{Table: "customers", Partition: d}); return err },
-					func() error { _, _, err := silver.Validate(ctx, env, silver.Options{Table: "customers", Partition: d}); return err },
+					func() error {
+						_, err := silver.Build(ctx, env, silver.Options{Table: "customers", Partition: d})
+						return err
+					},
+					func() error {
+						_, _, err := silver.Validate(ctx, env, silver.Options{Table: "customers", Partition: d})
+						return err
+					},
 					func() error {
 						_, err := publish.Run(ctx, env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: d})
 						return err
