@@ -94,7 +94,9 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	work, s := sc.Dir, sc.Session
 
 	cat := &catalog.Catalog{Spec: env.Spec, Lake: l, Partition: d, WorkDir: work}
-	binds, err := cat.Bind(ctx, s, t.Refs()...)
+	// A dependency's lookback narrows what is bound and downloaded; the audit's
+	// inputs below list exactly those partitions.
+	binds, err := cat.BindDeps(ctx, s, t.Deps()...)
 	if err != nil {
 		return fmt.Errorf("enriched %s partition %s: %w", t.Name, d, err)
 	}
