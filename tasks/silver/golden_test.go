@@ -2,10 +2,10 @@ package silver_test
 
 import (
 	"context"
-	"flag"
 	"crypto/md5"
 	"database/sql"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
