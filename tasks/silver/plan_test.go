@@ -37,10 +37,8 @@ func TestPlanGolden(t *testing.T) {
 				t.Fatalf("silver %s: no bronze table %s", name, tbl.Source)
 			}
 			fkTables := make([]string, len(tbl.ForeignKeys))
-			for i, fk := range tbl.ForeignKeys {
-				if !fk.Warns() {
-					fkTables[i] = fmt.Sprintf("fkkeys%d", i) // as build names them
-				}
+			for i := range tbl.ForeignKeys {
+				fkTables[i] = fmt.Sprintf("fkkeys%d", i) // as build names them
 			}
 			p := plan{table: tbl, bronze: b}
 			var out strings.Builder
@@ -53,8 +51,8 @@ func TestPlanGolden(t *testing.T) {
 			}
 			section("classify", p.classify(files, fkTables))
 			section("dedup", p.dedup()...)
-			section("outcome", p.outcome())
-			section("silver rows of partition 2026-11-20", p.silverSelect("2026-11-20"))
+			section("outcome", p.outcome(), p.fate())
+			section("silver rows of partition 2026-11-20", p.silverSelect(files, "2026-11-20"))
 			section("quarantine rows", p.quarantineSelect(files, "run-1"))
 			golden(t, filepath.Join("testdata", "plan_"+name+".sql"), out.String())
 		})

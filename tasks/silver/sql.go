@@ -34,14 +34,59 @@ type plan struct {
 	bronze *spec.BronzeTable
 }
 
-// classify creates the temp table "classified": one row per bronze row with its
-// origin (file, row number), the typed silver columns and the first row-rule or FK
-// reason (NULL if the row passes). fkTables[i] is the temp table of parent keys for
-// foreign key i ("" for a warn key: its orphans pass, the gate counts them). Raw
-// values are not kept here: the few rejected rows get them from bronze again by
-// position (quarantineSelect), which is cheaper than carrying every raw column of
-// every row through the build.
+// classify creates the temp table "classified": one narrow row per bronze row,
+// enough to decide its fate and nothing more: its position (colOrd), the typed
+// primary key and dedup order_by columns, the first row-rule or FK reason (NULL if
+// the row passes), and per foreign key the key text of a row whose parent key is
+// missing (orphanCol, NULL otherwise). fkTables[i] is the temp table of parent keys of foreign
+// key i. The typed silver rows are not kept: silverSelect computes them again in
+// the one streaming COPY, which is cheaper than materialising every row here.
 func (p plan) classify(files []sourceFile, fkTables []string) string {
+	out := []string{"t." + colOrd}
+	for _, c := range p.fateColumns() {
+		out = append(out, "t."+duck.Ident(c))
+	}
+	out = append(out, p.reasonCase()+" AS "+colReason)
+	for i, fk := range p.table.ForeignKeys {
+		out = append(out, fmt.Sprintf("CASE WHEN %s AND fk%d.%s IS NULL THEN %s END AS %s",
+			fkNotNull(fk, "t."), i, fkKey, keyText(fk.ChildColumns(), "t."), orphanCol(i)))
+	}
+	var q strings.Builder
+	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT %s\nFROM %s AS t", strings.Join(out, ", "), p.typed(files, true))
+	for i, fk := range p.table.ForeignKeys {
+		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON %s", fkTables[i], i, fkJoin(fk, "t.", fmt.Sprintf("fk%d.", i)))
+	}
+	return q.String()
+}
+
+// fateColumns are the typed columns classified keeps: the primary key and the
+// dedup order_by columns, once each, in table order.
+func (p plan) fateColumns() []string {
+	need := map[string]bool{}
+	for _, k := range p.table.PrimaryKey {
+		need[k] = true
+	}
+	if p.table.Dedup != nil {
+		for _, term := range p.table.Dedup.OrderBy {
+			need[strings.Fields(term)[0]] = true
+		}
+	}
+	var out []string
+	for _, c := range p.table.Columns {
+		if need[c.Name] {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// orphanCol names classified's key text of foreign key i's orphans.
+func orphanCol(i int) string { return fmt.Sprintf("_orphan%d", i) }
+
+// typed is the bronze rows as a subquery: colOrd and the typed silver columns by
+// name; with sources, also the cleaned source of every column whose cast can fail
+// and of the primary key (the reasons' inputs, never stored).
+func (p plan) typed(files []sourceFile, sources bool) string {
 	// cleaned: bronze names carry cleaned values (text trimmed, the table's null
 	// tokens -> NULL), so exprs, casts and rules see clean input and a token is
 	// never a cast failure.
@@ -58,40 +103,26 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 		}
 	}
 
-	// typed: silver columns by name, plus the cleaned source of the columns whose
-	// cast can fail (an input to the reason, never stored).
 	typed := []string{colOrd}
-	for _, c := range p.table.Columns {
-		if p.castCanFail(c) {
-			typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
+	if sources {
+		for _, c := range p.table.Columns {
+			if p.castCanFail(c) {
+				typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
+			}
 		}
-	}
-	for _, k := range p.table.PrimaryKey {
-		if c, _ := p.table.Column(k); c != nil && !p.castCanFail(*c) {
-			if _, ok := p.bronze.Column(k); ok {
-				typed = append(typed, duck.Ident(k)+" AS "+duck.Ident(srcPrefix+k))
+		for _, k := range p.table.PrimaryKey {
+			if c, _ := p.table.Column(k); c != nil && !p.castCanFail(*c) {
+				if _, ok := p.bronze.Column(k); ok {
+					typed = append(typed, duck.Ident(k)+" AS "+duck.Ident(srcPrefix+k))
+				}
 			}
 		}
 	}
 	for _, c := range p.table.Columns {
 		typed = append(typed, p.typedExpr(c)+" AS "+duck.Ident(c.Name))
 	}
-
-	out := []string{"t." + colOrd}
-	for _, c := range p.table.Columns {
-		out = append(out, "t."+duck.Ident(c.Name))
-	}
-
-	var q strings.Builder
-	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT %s, %s AS %s\nFROM (SELECT %s\n  FROM (SELECT %s\n    FROM (%s))) AS t",
-		strings.Join(out, ", "), p.reasonCase(), colReason, strings.Join(typed, ", "), strings.Join(cleaned, ", "), p.scan(files))
-	for i, fk := range p.table.ForeignKeys {
-		if fk.Warns() {
-			continue
-		}
-		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON %s", fkTables[i], i, fkJoin(fk, "t.", fmt.Sprintf("fk%d.", i)))
-	}
-	return q.String()
+	return fmt.Sprintf("(SELECT %s\n  FROM (SELECT %s\n    FROM (%s)))",
+		strings.Join(typed, ", "), strings.Join(cleaned, ", "), p.scan(files))
 }
 
 // cleanText trims a text column and turns the null tokens into NULL, with one
@@ -310,8 +341,20 @@ func (p plan) pkJoin(a, b string) string {
 	return strings.Join(conds, " AND ")
 }
 
-// silverSelect selects the silver rows in source order, with the partition column.
-func (p plan) silverSelect(partition string) string {
+// fate creates the small temp table "fate": the position and quarantine reason of
+// every row that does not reach silver (rejected, a duplicate key, or a dedup
+// loser with reason "deduplicated").
+func (p plan) fate() string {
+	return fmt.Sprintf(`CREATE TEMP TABLE fate AS SELECT %s, coalesce(_final_reason, %s) AS _final_reason
+FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated`, colOrd, duck.Str(ReasonDeduplicated))
+}
+
+// silverSelect selects the silver rows with the partition column in one streaming
+// pass over bronze: every row whose position is not in fate. It has no ORDER BY:
+// a scan (files in manifest order, UNION ALL) filtered by WHERE keeps the source
+// order (DuckDB's documented order preservation; the session keeps
+// preserve_insertion_order on), so nothing is sorted or materialised.
+func (p plan) silverSelect(files []sourceFile, partition string) string {
 	cols := make([]string, 0, len(p.table.Columns)+1)
 	for _, c := range p.table.Columns {
 		cols = append(cols, duck.Ident(c.Name))
@@ -319,8 +362,8 @@ func (p plan) silverSelect(partition string) string {
 	if _, ok := p.table.Column(p.table.Key()); !ok {
 		cols = append(cols, fmt.Sprintf("DATE %s AS %s", duck.Str(partition), duck.Ident(p.table.Key())))
 	}
-	return fmt.Sprintf("SELECT %s FROM outcome WHERE _final_reason IS NULL AND NOT _deduplicated ORDER BY %s",
-		strings.Join(cols, ", "), colOrd)
+	return fmt.Sprintf("SELECT %s FROM %s\nWHERE %s NOT IN (SELECT %s FROM fate)",
+		strings.Join(cols, ", "), p.typed(files, false), colOrd, colOrd)
 }
 
 // ReasonDeduplicated is the quarantine reason of a row that lost deduplication:
@@ -336,10 +379,9 @@ func (p plan) quarantineSelect(files []sourceFile, runID string) string {
 		cols = append(cols, "b."+duck.Ident(c.Name))
 	}
 	cols = append(cols, "o._final_reason AS "+lake.ColRejectReason, duck.Str(runID)+" AS "+lake.ColRunID, "b."+lake.ColSourceFile, "b."+lake.ColSourceRow)
-	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, coalesce(_final_reason, CASE WHEN _deduplicated THEN %s END) AS _final_reason
-  FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated) o
+	return fmt.Sprintf(`SELECT %s FROM fate o
 JOIN (%s) b ON o.%s = b.%s ORDER BY o.%s`,
-		strings.Join(cols, ", "), colOrd, duck.Str(ReasonDeduplicated), p.scan(files), colOrd, colOrd, colOrd)
+		strings.Join(cols, ", "), p.scan(files), colOrd, colOrd, colOrd)
 }
 
 // orderTerm renders "col [asc|desc]" with NULLs last.
