@@ -95,7 +95,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	}
 	files := make([]sourceFile, len(locals))
 	for i, f := range src.Manifest.Files {
-		files[i] = sourceFile{Local: locals[i], Name: f.Path}
+		files[i] = sourceFile{Local: locals[i], Name: f.Path, Rows: f.Rows}
 		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(src.Dir, f.Path)), Rows: f.Rows})
 	}
 
@@ -120,6 +120,11 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	}
 
 	p := plan{table: t, bronze: b}
+	// Classification needs no row order (fate is keyed by position), so DuckDB may
+	// skip keeping it there; the silver COPY below turns it back on.
+	if err := s.Exec(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return err
+	}
 	if err := s.Exec(ctx, p.classify(files, fkTables)); err != nil {
 		err = fmt.Errorf("silver %s partition %s: read bronze: %w", t.Name, d, err)
 		if duck.IsInfrastructure(err) {
@@ -147,6 +152,15 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		return fmt.Errorf("silver %s partition %s: count foreign key orphans: %w", t.Name, d, err)
 	}
 
+	silverFiles, err := setFateBits(ctx, s, files)
+	if err != nil {
+		return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
+	}
+	// silverSelect keeps the bronze order without an ORDER BY only with this on.
+	if err := s.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
+		return err
+	}
+
 	silverSchema := schemaOf(t.Columns)
 	if _, ok := t.Column(t.Key()); !ok {
 		silverSchema = append(silverSchema, lake.Field{Name: t.Key(), Type: "DATE"})
@@ -165,7 +179,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	}{
 		// The quarantine also keeps the deduplicated rows (reason "deduplicated").
 		{lake.Quarantine, quarDir, p.quarantineSelect(files, env.RunID), rec.RowsQuarantined + rec.RowsDeduplicated, quarSchema},
-		{lake.Silver, silverDir, p.silverSelect(files, d), rec.RowsOut, silverSchema},
+		{lake.Silver, silverDir, p.silverSelect(silverFiles, d), rec.RowsOut, silverSchema},
 	}
 	for _, out := range outputs {
 		_, mp, err := sc.Stage(ctx, l, tasks.Output{Query: out.query, Dir: out.dir, Rows: out.rows,
@@ -177,6 +191,39 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		rec.Outputs = append(rec.Outputs, audit.IO{URI: l.URI(mp), Rows: out.rows})
 	}
 	return nil
+}
+
+// setFateBits returns the bronze files with Skip set (and its variable) for each
+// file that has rows in fate.
+func setFateBits(ctx context.Context, s *duck.Session, files []sourceFile) ([]sourceFile, error) {
+	rows, err := s.Conn.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT %s >> 40 FROM fate", colOrd))
+	if err != nil {
+		return nil, err
+	}
+	var idx []int
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		idx = append(idx, i)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := append([]sourceFile(nil), files...)
+	for _, i := range idx {
+		if i < 0 || i >= len(out) {
+			return nil, fmt.Errorf("fate names file %d of %d", i, len(out))
+		}
+		out[i].Skip = fmt.Sprintf("silver_fate_%d", i)
+		if err := s.Exec(ctx, fateBits(out[i].Skip, i, out[i].Rows)); err != nil {
+			return nil, fmt.Errorf("fate of %s: %w", out[i].Name, err)
+		}
+	}
+	return out, nil
 }
 
 // countOutcome fills the audit's row counts and the quarantine reasons: rows_in

@@ -26,6 +26,10 @@ const (
 type sourceFile struct {
 	Local string // path DuckDB reads
 	Name  string // path relative to the bronze partition (part-00000.parquet)
+	Rows  int64  // rows the bronze manifest lists for it
+	// Skip names the session variable holding the file's fate bits (fateBits),
+	// "" when no row of the file is in fate: silverSelect reads the rows whose bit is 0.
+	Skip string
 }
 
 // plan renders the SQL of one silver build. It is pure, so tests can read it.
@@ -194,8 +198,12 @@ func (p plan) scan(files []sourceFile) string {
 	}
 	var scans []string
 	for i, f := range files {
-		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, (%d::BIGINT << 40) + file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
-			duck.Str(f.Name), lake.ColSourceFile, lake.ColSourceRow, i, colOrd, strings.Join(cols, ", "), duck.Str(f.Local)))
+		q := fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, (%d::BIGINT << 40) + file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
+			duck.Str(f.Name), lake.ColSourceFile, lake.ColSourceRow, i, colOrd, strings.Join(cols, ", "), duck.Str(f.Local))
+		if f.Skip != "" {
+			q += fmt.Sprintf(" WHERE get_bit(getvariable(%s), file_row_number::INTEGER) = 0", duck.Str(f.Skip))
+		}
+		scans = append(scans, q)
 	}
 	if len(scans) == 0 {
 		// No files: an empty source with the bronze columns, typed as the spec says.
@@ -349,11 +357,21 @@ func (p plan) fate() string {
 FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated`, colOrd, duck.Str(ReasonDeduplicated))
 }
 
+// fateBits sets the session variable name to the fate of bronze file i (of rows
+// rows): a bitstring whose bit r is set when row r does not reach silver. A
+// position outside the file fails the statement, never silently.
+func fateBits(name string, i int, rows int64) string {
+	return fmt.Sprintf("SET VARIABLE %s = (SELECT bitstring_agg(%s & %d, 0::BIGINT, %d::BIGINT) FROM fate WHERE %s >> 40 = %d)",
+		duck.Ident(name), colOrd, int64(1)<<40-1, rows-1, colOrd, i)
+}
+
 // silverSelect selects the silver rows with the partition column in one streaming
-// pass over bronze: every row whose position is not in fate. It has no ORDER BY:
-// a scan (files in manifest order, UNION ALL) filtered by WHERE keeps the source
-// order (DuckDB's documented order preservation; the session keeps
-// preserve_insertion_order on), so nothing is sorted or materialised.
+// pass over bronze: each file's rows whose fate bit is 0 (files whose Skip is set
+// by fateBits). It has no ORDER BY and no join: scans (files in manifest order,
+// UNION ALL) filtered by a row-local WHERE keep the source order (DuckDB's
+// documented order preservation, preserve_insertion_order being on), so nothing is
+// sorted or materialised. (A NOT IN (SELECT ... FROM fate) is a join and was
+// measured to reorder rows across row groups.)
 func (p plan) silverSelect(files []sourceFile, partition string) string {
 	cols := make([]string, 0, len(p.table.Columns)+1)
 	for _, c := range p.table.Columns {
@@ -362,8 +380,7 @@ func (p plan) silverSelect(files []sourceFile, partition string) string {
 	if _, ok := p.table.Column(p.table.Key()); !ok {
 		cols = append(cols, fmt.Sprintf("DATE %s AS %s", duck.Str(partition), duck.Ident(p.table.Key())))
 	}
-	return fmt.Sprintf("SELECT %s FROM %s\nWHERE %s NOT IN (SELECT %s FROM fate)",
-		strings.Join(cols, ", "), p.typed(files, false), colOrd, colOrd)
+	return fmt.Sprintf("SELECT %s FROM %s", strings.Join(cols, ", "), p.typed(files, false))
 }
 
 // ReasonDeduplicated is the quarantine reason of a row that lost deduplication:

@@ -21,12 +21,14 @@ LEFT JOIN losers l ON c._source_ord = l._source_ord;
 CREATE TEMP TABLE fate AS SELECT _source_ord, coalesce(_final_reason, 'deduplicated') AS _final_reason
 FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated;
 
+-- fate bits of file 0
+SET VARIABLE "silver_fate_0" = (SELECT bitstring_agg(_source_ord & 1099511627775, 0::BIGINT, 999::BIGINT) FROM fate WHERE _source_ord >> 40 = 0);
+
 -- silver rows of partition 2026-11-20
 SELECT "order_id", "line_no", "product_id", "quantity", "unit_price", "discount_amount", DATE '2026-11-20' AS "ingestion_dt" FROM (SELECT _source_ord, "order_id" AS "order_id", TRY_CAST("line_no" AS INTEGER) AS "line_no", "product_id" AS "product_id", TRY_CAST("quantity" AS INTEGER) AS "quantity", TRY_CAST("unit_price" AS DECIMAL(10,2)) AS "unit_price", TRY_CAST("discount_amount" AS DECIMAL(10,2)) AS "discount_amount"
   FROM (SELECT _source_ord, NULLIF(trim("order_id"), '') AS "order_id", NULLIF(trim("line_no"), '') AS "line_no", NULLIF(trim("product_id"), '') AS "product_id", NULLIF(trim("quantity"), '') AS "quantity", NULLIF(trim("unit_price"), '') AS "unit_price", NULLIF(trim("discount_amount"), '') AS "discount_amount"
-    FROM (SELECT 'part-00000.parquet' AS _source_file, file_row_number AS _source_row, (0::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "line_no", "product_id", "quantity", "unit_price", "discount_amount" FROM read_parquet('/scratch/bronze/part-00000.parquet', file_row_number = true, hive_partitioning = false)
-    UNION ALL SELECT 'part-00001.parquet' AS _source_file, file_row_number AS _source_row, (1::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "line_no", "product_id", "quantity", "unit_price", "discount_amount" FROM read_parquet('/scratch/bronze/part-00001.parquet', file_row_number = true, hive_partitioning = false))))
-WHERE _source_ord NOT IN (SELECT _source_ord FROM fate);
+    FROM (SELECT 'part-00000.parquet' AS _source_file, file_row_number AS _source_row, (0::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "line_no", "product_id", "quantity", "unit_price", "discount_amount" FROM read_parquet('/scratch/bronze/part-00000.parquet', file_row_number = true, hive_partitioning = false) WHERE get_bit(getvariable('silver_fate_0'), file_row_number::INTEGER) = 0
+    UNION ALL SELECT 'part-00001.parquet' AS _source_file, file_row_number AS _source_row, (1::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "line_no", "product_id", "quantity", "unit_price", "discount_amount" FROM read_parquet('/scratch/bronze/part-00001.parquet', file_row_number = true, hive_partitioning = false))));
 
 -- quarantine rows
 SELECT b."order_id", b."line_no", b."product_id", b."quantity", b."unit_price", b."discount_amount", o._final_reason AS _reject_reason, 'run-1' AS _run_id, b._source_file, b._source_row FROM fate o

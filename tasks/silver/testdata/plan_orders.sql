@@ -23,12 +23,14 @@ LEFT JOIN losers l ON c._source_ord = l._source_ord;
 CREATE TEMP TABLE fate AS SELECT _source_ord, coalesce(_final_reason, 'deduplicated') AS _final_reason
 FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated;
 
+-- fate bits of file 0
+SET VARIABLE "silver_fate_0" = (SELECT bitstring_agg(_source_ord & 1099511627775, 0::BIGINT, 999::BIGINT) FROM fate WHERE _source_ord >> 40 = 0);
+
 -- silver rows of partition 2026-11-20
 SELECT "order_id", "customer_id", "order_ts", "status", "total_amount", "currency", "updated_at", DATE '2026-11-20' AS "ingestion_dt" FROM (SELECT _source_ord, "order_id" AS "order_id", "customer_id" AS "customer_id", TRY_CAST((try_strptime(order_ts, '%Y-%m-%dT%H:%M:%SZ')) AS TIMESTAMP) AS "order_ts", "status" AS "status", TRY_CAST("total_amount" AS DECIMAL(12,2)) AS "total_amount", "currency" AS "currency", TRY_CAST((try_strptime(updated_at, '%Y-%m-%dT%H:%M:%SZ')) AS TIMESTAMP) AS "updated_at"
   FROM (SELECT _source_ord, NULLIF(trim("order_id"), '') AS "order_id", NULLIF(trim("customer_id"), '') AS "customer_id", NULLIF(trim("order_ts"), '') AS "order_ts", NULLIF(trim("status"), '') AS "status", NULLIF(trim("total_amount"), '') AS "total_amount", NULLIF(trim("currency"), '') AS "currency", NULLIF(trim("updated_at"), '') AS "updated_at"
-    FROM (SELECT 'part-00000.parquet' AS _source_file, file_row_number AS _source_row, (0::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "customer_id", "order_ts", "status", "total_amount", "currency", "updated_at" FROM read_parquet('/scratch/bronze/part-00000.parquet', file_row_number = true, hive_partitioning = false)
-    UNION ALL SELECT 'part-00001.parquet' AS _source_file, file_row_number AS _source_row, (1::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "customer_id", "order_ts", "status", "total_amount", "currency", "updated_at" FROM read_parquet('/scratch/bronze/part-00001.parquet', file_row_number = true, hive_partitioning = false))))
-WHERE _source_ord NOT IN (SELECT _source_ord FROM fate);
+    FROM (SELECT 'part-00000.parquet' AS _source_file, file_row_number AS _source_row, (0::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "customer_id", "order_ts", "status", "total_amount", "currency", "updated_at" FROM read_parquet('/scratch/bronze/part-00000.parquet', file_row_number = true, hive_partitioning = false) WHERE get_bit(getvariable('silver_fate_0'), file_row_number::INTEGER) = 0
+    UNION ALL SELECT 'part-00001.parquet' AS _source_file, file_row_number AS _source_row, (1::BIGINT << 40) + file_row_number AS _source_ord, "order_id", "customer_id", "order_ts", "status", "total_amount", "currency", "updated_at" FROM read_parquet('/scratch/bronze/part-00001.parquet', file_row_number = true, hive_partitioning = false))));
 
 -- quarantine rows
 SELECT b."order_id", b."customer_id", b."order_ts", b."status", b."total_amount", b."currency", b."updated_at", o._final_reason AS _reject_reason, 'run-1' AS _run_id, b._source_file, b._source_row FROM fate o
