@@ -19,7 +19,7 @@ import (
 
 // Options size a DuckDB session. Zero values pick defaults that fit the cgroup.
 type Options struct {
-	// MemoryLimit is a DuckDB size such as "2GB"; default 60% of the memory limit.
+	// MemoryLimit is a DuckDB size such as "2GB"; default DefaultMemoryLimit.
 	MemoryLimit string
 	// Threads defaults to the CPU quota.
 	Threads int
@@ -139,16 +139,22 @@ func StrList(ss []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// DefaultMemoryLimit is 60% of the cgroup memory limit, or of physical memory.
+// DefaultMemoryCap bounds the default memory limit: a day's silver build at
+// scale 1.0 (15.7M rows) was measured as fast with it as with 60% of 23 GB, so a
+// bigger buffer pool buys nothing, and the worker's peak RSS stays below 1 GiB.
+const DefaultMemoryCap = 640 << 20
+
+// DefaultMemoryLimit is 60% of the cgroup memory limit, or of physical memory, at
+// most DefaultMemoryCap: DuckDB spills past it to the session's temp directory.
 func DefaultMemoryLimit() string {
 	limit := cgroupMemory()
 	if limit <= 0 {
 		limit = physicalMemory()
 	}
 	if limit <= 0 {
-		return "2GB"
+		return strconv.FormatInt(DefaultMemoryCap>>20, 10) + "MB"
 	}
-	return strconv.FormatInt(limit*6/10/(1<<20), 10) + "MB"
+	return strconv.FormatInt(min(limit*6/10, DefaultMemoryCap)>>20, 10) + "MB"
 }
 
 // DefaultThreads is the CPU quota of the cgroup, or the CPU count.
