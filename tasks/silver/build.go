@@ -135,7 +135,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	if err := s.Exec(ctx, p.dedup()...); err != nil {
 		return fmt.Errorf("silver %s partition %s: deduplicate: %w", t.Name, d, err)
 	}
-	if err := s.Exec(ctx, p.outcome(), p.fate()); err != nil {
+	if err := s.Exec(ctx, p.fate()); err != nil {
 		return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
 	}
 	if err := countOutcome(ctx, s, rec); err != nil {

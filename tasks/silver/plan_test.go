@@ -51,7 +51,7 @@ func TestPlanGolden(t *testing.T) {
 			}
 			section("classify", p.classify(files, fkTables))
 			section("dedup", p.dedup()...)
-			section("outcome", p.outcome(), p.fate())
+			section("fate", p.fate())
 			// File 0 has rows in fate, file 1 none.
 			skipping := append([]sourceFile(nil), files...)
 			skipping[0].Skip = "silver_fate_0"

@@ -322,25 +322,6 @@ func (p plan) dedup() []string {
 	return stmts
 }
 
-// outcome is a view giving every classified row its final reason (NULL: reaches
-// silver) and whether it was deduplicated. The dupkeys join is on the key alone
-// (a hash join); a rejected row that shares a duplicated key keeps its own reason
-// through the coalesce. A non-equality condition in that join would make DuckDB
-// fall back to a nested-loop join: rows x duplicated keys.
-func (p plan) outcome() string {
-	dupReason := "NULL"
-	if p.table.Dedup == nil {
-		dupReason = "CASE WHEN d." + duck.Ident(p.table.PrimaryKey[0]) + " IS NOT NULL THEN 'pk_duplicate' END"
-	}
-	return fmt.Sprintf(`CREATE TEMP VIEW outcome AS SELECT c.*,
-  coalesce(c.%s, %s) AS _final_reason,
-  (l.%s IS NOT NULL) AS _deduplicated
-FROM classified c
-LEFT JOIN dupkeys d ON %s
-LEFT JOIN losers l ON c.%s = l.%s`,
-		colReason, dupReason, colOrd, p.pkJoin("c.", "d."), colOrd, colOrd)
-}
-
 func (p plan) pkJoin(a, b string) string {
 	var conds []string
 	for _, k := range p.table.PrimaryKey {
@@ -350,11 +331,18 @@ func (p plan) pkJoin(a, b string) string {
 }
 
 // fate creates the small temp table "fate": the position and quarantine reason of
-// every row that does not reach silver (rejected, a duplicate key, or a dedup
-// loser with reason "deduplicated").
+// every row that does not reach silver: a rejected row with its reason; a row of a
+// duplicated key (dupkeys holds only keys of rows without a reason) as
+// pk_duplicate without a dedup policy, and a dedup loser as "deduplicated". It reads
+// classified by filter and semi join, never joining every row.
 func (p plan) fate() string {
-	return fmt.Sprintf(`CREATE TEMP TABLE fate AS SELECT %s, coalesce(_final_reason, %s) AS _final_reason
-FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated`, colOrd, duck.Str(ReasonDeduplicated))
+	dups := fmt.Sprintf("SELECT %s, %s FROM losers", colOrd, duck.Str(ReasonDeduplicated))
+	if p.table.Dedup == nil {
+		dups = fmt.Sprintf("SELECT c.%s, 'pk_duplicate' FROM classified c SEMI JOIN dupkeys d ON %s WHERE c.%s IS NULL",
+			colOrd, p.pkJoin("c.", "d."), colReason)
+	}
+	return fmt.Sprintf(`CREATE TEMP TABLE fate AS SELECT %s, %s AS _final_reason FROM classified WHERE %s IS NOT NULL
+UNION ALL %s`, colOrd, colReason, colReason, dups)
 }
 
 // fateBits sets the session variable name to the fate of bronze file i (of rows

@@ -11,15 +11,9 @@ LEFT JOIN fkkeys1 AS fk1 ON t."product_id" = fk1.__fk_key;
 CREATE TEMP TABLE dupkeys AS SELECT "order_id", "line_no" FROM classified WHERE _reason IS NULL GROUP BY ALL HAVING count(*) > 1;
 CREATE TEMP TABLE losers AS SELECT NULL::BIGINT AS _source_ord WHERE false;
 
--- outcome
-CREATE TEMP VIEW outcome AS SELECT c.*,
-  coalesce(c._reason, CASE WHEN d."order_id" IS NOT NULL THEN 'pk_duplicate' END) AS _final_reason,
-  (l._source_ord IS NOT NULL) AS _deduplicated
-FROM classified c
-LEFT JOIN dupkeys d ON c."order_id" = d."order_id" AND c."line_no" = d."line_no"
-LEFT JOIN losers l ON c._source_ord = l._source_ord;
-CREATE TEMP TABLE fate AS SELECT _source_ord, coalesce(_final_reason, 'deduplicated') AS _final_reason
-FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated;
+-- fate
+CREATE TEMP TABLE fate AS SELECT _source_ord, _reason AS _final_reason FROM classified WHERE _reason IS NOT NULL
+UNION ALL SELECT c._source_ord, 'pk_duplicate' FROM classified c SEMI JOIN dupkeys d ON c."order_id" = d."order_id" AND c."line_no" = d."line_no" WHERE c._reason IS NULL;
 
 -- fate bits of file 0
 SET VARIABLE "silver_fate_0" = (SELECT bitstring_agg(_source_ord & 1099511627775, 0::BIGINT, 999::BIGINT) FROM fate WHERE _source_ord >> 40 = 0);

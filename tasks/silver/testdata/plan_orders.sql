@@ -13,15 +13,9 @@ CREATE TEMP TABLE losers AS SELECT _source_ord FROM (
   FROM classified c SEMI JOIN dupkeys d ON c."order_id" = d."order_id"
   WHERE c._reason IS NULL) WHERE rn > 1;
 
--- outcome
-CREATE TEMP VIEW outcome AS SELECT c.*,
-  coalesce(c._reason, NULL) AS _final_reason,
-  (l._source_ord IS NOT NULL) AS _deduplicated
-FROM classified c
-LEFT JOIN dupkeys d ON c."order_id" = d."order_id"
-LEFT JOIN losers l ON c._source_ord = l._source_ord;
-CREATE TEMP TABLE fate AS SELECT _source_ord, coalesce(_final_reason, 'deduplicated') AS _final_reason
-FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated;
+-- fate
+CREATE TEMP TABLE fate AS SELECT _source_ord, _reason AS _final_reason FROM classified WHERE _reason IS NOT NULL
+UNION ALL SELECT _source_ord, 'deduplicated' FROM losers;
 
 -- fate bits of file 0
 SET VARIABLE "silver_fate_0" = (SELECT bitstring_agg(_source_ord & 1099511627775, 0::BIGINT, 999::BIGINT) FROM fate WHERE _source_ord >> 40 = 0);
