@@ -202,8 +202,10 @@ func fkOrphansInSilver(ctx context.Context, env *tasks.Env, s *duck.Session, t *
 		}
 		return 0, 0, nil, nil
 	}
-	env.Log.Info("silver gate: foreign key parents changed since the build; checking the staged rows again",
-		"table", t.Name, "partition", d, "foreign_key", fk.Name(), "references", fk.References)
+	if env.Log != nil {
+		env.Log.Info("silver gate: foreign key parents changed since the build; checking the staged rows again",
+			"table", t.Name, "partition", d, "foreign_key", fk.Name(), "references", fk.References)
+	}
 	name := fmt.Sprintf("fkkeys%d", i)
 	if _, err := loadParentKeys(ctx, env, s, t, fk, d, name, work); err != nil {
 		return 0, 0, nil, err
