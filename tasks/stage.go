@@ -30,11 +30,22 @@ func (s *Scratch) Close() {
 // it reads and writes files only in that folder and, on a local lake, under the
 // lake's root, where Localize leaves the task's inputs.
 func (e *Env) OpenScratch(ctx context.Context, pattern string) (*Scratch, error) {
+	return e.openSandboxed(ctx, pattern, (*duck.Session).Sandbox)
+}
+
+// OpenScratchSettable is OpenScratch for a task that changes its own session's
+// settings between statements: the files are sandboxed the same way
+// (duck.Session.SandboxFiles), the configuration is not locked.
+func (e *Env) OpenScratchSettable(ctx context.Context, pattern string) (*Scratch, error) {
+	return e.openSandboxed(ctx, pattern, (*duck.Session).SandboxFiles)
+}
+
+func (e *Env) openSandboxed(ctx context.Context, pattern string, sandbox func(*duck.Session, context.Context, ...string) error) (*Scratch, error) {
 	sc, err := e.openScratch(ctx, pattern)
 	if err != nil {
 		return nil, err
 	}
-	if err := sc.Session.Sandbox(ctx, append(e.SandboxDirs(), sc.Dir)...); err != nil {
+	if err := sandbox(sc.Session, ctx, append(e.SandboxDirs(), sc.Dir)...); err != nil {
 		sc.Close()
 		return nil, err
 	}

@@ -18,7 +18,7 @@
 #   BENCH_LAKE          lake folder (default: a temp dir, removed afterwards)
 #   BENCH_KEEP=1        keep the temp lake
 #   BENCH_THREADS       DuckDB threads       (default: the CPU quota, else nproc)
-#   BENCH_MEMORY_LIMIT  DuckDB memory_limit  (default: 60% of the cgroup's or machine's memory)
+#   BENCH_MEMORY_LIMIT  DuckDB memory_limit  (default: 60% of the cgroup's or machine's memory, at most 640MB)
 #   WORKER              the worker binary    (default: bin/worker, built if missing)
 set -euo pipefail
 
@@ -57,7 +57,9 @@ default_memory_limit() {
 	awk -v limit="$limit" '/^MemTotal:/ {
 		bytes = $2 * 1024
 		if (limit != "max" && limit + 0 > 0 && limit + 0 < bytes) bytes = limit + 0
-		printf "%dMB\n", bytes * 0.6 / 1048576
+		mb = int(bytes * 0.6 / 1048576)
+		if (mb > 640) mb = 640 # duck.DefaultMemoryCap
+		printf "%dMB\n", mb
 	}' /proc/meminfo
 }
 THREADS=${BENCH_THREADS:-$(default_threads)}

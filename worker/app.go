@@ -99,7 +99,7 @@ func newApp(g *globals) *cli.App {
 			&cli.StringFlag{Name: "run-id", EnvVars: []string{"WORKER_RUN_ID"}, Usage: "run id (default: generated); other characters than [A-Za-z0-9_.-] become _"},
 			&cli.StringFlag{Name: "log-format", EnvVars: []string{"WORKER_LOG_FORMAT"}, Value: logx.Auto, Usage: "auto (text on a terminal, JSON otherwise), text or json"},
 			&cli.StringFlag{Name: "log-level", EnvVars: []string{"WORKER_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error (demo on a terminal defaults to warn: its progress lines say what runs)"},
-			&cli.StringFlag{Name: "memory-limit", EnvVars: []string{"WORKER_MEMORY_LIMIT"}, Usage: "DuckDB memory_limit, e.g. 2GB (default: 60% of the cgroup or machine memory)"},
+			&cli.StringFlag{Name: "memory-limit", EnvVars: []string{"WORKER_MEMORY_LIMIT"}, Usage: "DuckDB memory_limit, e.g. 2GB (default: 60% of the cgroup or machine memory, at most 640MB)"},
 			&cli.IntFlag{Name: "threads", EnvVars: []string{"WORKER_THREADS"}, Usage: "DuckDB threads (default: the CPU quota)"},
 			&cli.StringFlag{Name: "work-dir", EnvVars: []string{"WORKER_WORK_DIR"}, Usage: "scratch folder for DuckDB spills and staged inputs (default: the OS temp dir)"},
 			&cli.StringFlag{Name: "xcom-file", EnvVars: []string{"WORKER_XCOM_FILE"}, Usage: "write the task's XCom summary (status, row counts, audit URI) here; WORKER_XCOM=1 means " + audit.DefaultXComPath},

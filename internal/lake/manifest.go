@@ -87,6 +87,13 @@ type BuildCounts struct {
 	// Orphans are, per foreign key that quarantines its orphans, the rows it sent
 	// to quarantine and the parent keys they miss most.
 	Orphans []Orphans `json:"fk_orphans,omitempty"`
+	// SilverOrphans are, per foreign key that keeps its orphans (on_orphan: warn),
+	// the rows left in silver whose parent key is missing.
+	SilverOrphans []Orphans `json:"fk_orphans_in_silver,omitempty"`
+	// Parents maps each foreign key (by name) to a digest of the parent partitions
+	// it was checked against: the gate trusts the orphan counts while the parents
+	// it would read still have that digest, and checks the data again otherwise.
+	Parents map[string]string `json:"fk_parents,omitempty"`
 }
 
 // Orphans are the rows of one foreign key whose parent key is missing.

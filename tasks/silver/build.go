@@ -5,6 +5,8 @@ package silver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -80,7 +82,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		}
 		return fail.Data(fmt.Errorf("silver %s partition %s: %w", t.Name, d, err))
 	}
-	sc, err := env.OpenScratch(ctx, "silver-"+t.Name+"-")
+	sc, err := env.OpenScratchSettable(ctx, "silver-"+t.Name+"-") // it switches insertion order per step
 	if err != nil {
 		return err
 	}
@@ -93,24 +95,42 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	}
 	files := make([]sourceFile, len(locals))
 	for i, f := range src.Manifest.Files {
-		files[i] = sourceFile{Local: locals[i], Name: f.Path}
+		files[i] = sourceFile{Local: locals[i], Name: f.Path, Rows: f.Rows}
 		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(src.Dir, f.Path)), Rows: f.Rows})
 	}
 
+	// Every foreign key's parent keys are read once, here; the gate trusts the
+	// counts below while the parents it would read are the ones read here (digests).
 	fkTables := make([]string, len(t.ForeignKeys))
+	digests := map[string]string{}
+	listed := map[string]bool{}
 	for i, fk := range t.ForeignKeys {
-		if fk.Warns() {
-			continue // its orphans stay in silver; the gate counts them there
-		}
 		fkTables[i] = fmt.Sprintf("fkkeys%d", i)
-		if err := loadParentKeys(ctx, env, s, t, fk, d, fkTables[i], work); err != nil {
+		parts, err := loadParentKeys(ctx, env, s, t, fk, d, fkTables[i], work)
+		if err != nil {
 			return err
+		}
+		digests[fk.Name()] = parentsDigest(parts)
+		for _, p := range parts {
+			if u := l.URI(path.Join(p.Dir, lake.ManifestFile)); !listed[u] {
+				listed[u] = true
+				rec.Inputs = append(rec.Inputs, audit.IO{URI: u, Rows: p.Manifest.RowCount})
+			}
 		}
 	}
 
 	p := plan{table: t, bronze: b}
+	// Classification needs no row order (fate is keyed by position), so DuckDB may
+	// skip keeping it there; the silver COPY below turns it back on.
+	if err := s.Exec(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return err
+	}
 	if err := s.Exec(ctx, p.classify(files, fkTables)); err != nil {
 		err = fmt.Errorf("silver %s partition %s: read bronze: %w", t.Name, d, err)
+		if duck.IsSandboxRefusal(err) {
+			// An expr or check reached for a file: the spec is wrong, not the data.
+			return fail.Usage(fmt.Errorf("%w\n(the worker's sandbox lets spec SQL read only the data its task binds: DESIGN section 5, trust model)", err))
+		}
 		if duck.IsInfrastructure(err) {
 			return err
 		}
@@ -119,20 +139,30 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	if err := s.Exec(ctx, p.dedup()...); err != nil {
 		return fmt.Errorf("silver %s partition %s: deduplicate: %w", t.Name, d, err)
 	}
-	if err := s.Exec(ctx, p.outcome()); err != nil {
+	if err := s.Exec(ctx, p.fate()); err != nil {
 		return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
 	}
 	if err := countOutcome(ctx, s, rec); err != nil {
 		return fmt.Errorf("silver %s partition %s: count: %w", t.Name, d, err)
 	}
-	// Every outcome row is one bronze row with exactly one fate (countOutcome adds
-	// them up), so conservation holds if no bronze row was lost or doubled on the way.
+	// Every classified row is one bronze row; fate holds each row that does not
+	// reach silver once, so conservation holds if no bronze row was lost or doubled.
 	if rec.RowsIn != src.Manifest.RowCount {
 		return fmt.Errorf("silver %s partition %s: classified %d rows, the bronze manifest lists %d",
 			t.Name, d, rec.RowsIn, src.Manifest.RowCount)
 	}
-	if err := countOrphans(ctx, s, t, rec); err != nil {
+	inSilver, err := countOrphans(ctx, s, t, rec)
+	if err != nil {
 		return fmt.Errorf("silver %s partition %s: count foreign key orphans: %w", t.Name, d, err)
+	}
+
+	silverFiles, err := setFateBits(ctx, s, files)
+	if err != nil {
+		return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
+	}
+	// silverSelect keeps the bronze order without an ORDER BY only with this on.
+	if err := s.Exec(ctx, "SET preserve_insertion_order = true"); err != nil {
+		return err
 	}
 
 	silverSchema := schemaOf(t.Columns)
@@ -142,7 +172,8 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	quarSchema := append(schemaOf(b.Columns), lake.QuarantineFields()...)
 	// The gate and publish read the counts from the staged manifests, not the audit.
 	counts := &lake.BuildCounts{RowsIn: rec.RowsIn, RowsOut: rec.RowsOut, RowsQuarantined: rec.RowsQuarantined,
-		RowsDeduplicated: rec.RowsDeduplicated, Reasons: rec.Reasons, Orphans: rec.Orphans}
+		RowsDeduplicated: rec.RowsDeduplicated, Reasons: rec.Reasons, Orphans: rec.Orphans,
+		SilverOrphans: inSilver, Parents: digests}
 
 	outputs := []struct {
 		layer, dir string
@@ -152,7 +183,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	}{
 		// The quarantine also keeps the deduplicated rows (reason "deduplicated").
 		{lake.Quarantine, quarDir, p.quarantineSelect(files, env.RunID), rec.RowsQuarantined + rec.RowsDeduplicated, quarSchema},
-		{lake.Silver, silverDir, p.silverSelect(d), rec.RowsOut, silverSchema},
+		{lake.Silver, silverDir, p.silverSelect(silverFiles, d), rec.RowsOut, silverSchema},
 	}
 	for _, out := range outputs {
 		_, mp, err := sc.Stage(ctx, l, tasks.Output{Query: out.query, Dir: out.dir, Rows: out.rows,
@@ -166,52 +197,105 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	return nil
 }
 
-// countOutcome fills the audit's row counts and the quarantine reasons.
+// setFateBits returns the bronze files with Skip set (and its variable) for each
+// file that has rows in fate.
+func setFateBits(ctx context.Context, s *duck.Session, files []sourceFile) ([]sourceFile, error) {
+	rows, err := s.Conn.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT %s >> 40 FROM fate", colOrd))
+	if err != nil {
+		return nil, err
+	}
+	var idx []int
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		idx = append(idx, i)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := append([]sourceFile(nil), files...)
+	for _, i := range idx {
+		if i < 0 || i >= len(out) {
+			return nil, fmt.Errorf("fate names file %d of %d", i, len(out))
+		}
+		out[i].Skip = fmt.Sprintf("silver_fate_%d", i)
+		if err := s.Exec(ctx, fateBits(out[i].Skip, i, out[i].Rows)); err != nil {
+			return nil, fmt.Errorf("fate of %s: %w", out[i].Name, err)
+		}
+	}
+	return out, nil
+}
+
+// countOutcome fills the audit's row counts and the quarantine reasons: rows_in
+// from classified, the rest from the small fate table.
 func countOutcome(ctx context.Context, s *duck.Session, rec *audit.Record) error {
-	rows, err := s.Conn.QueryContext(ctx, `SELECT coalesce(_final_reason, CASE WHEN _deduplicated THEN '~dedup' ELSE '~out' END) AS k, count(*)
-FROM outcome GROUP BY k ORDER BY k`)
+	in, err := s.Int(ctx, "SELECT count(*) FROM classified")
+	if err != nil {
+		return err
+	}
+	rows, err := s.Conn.QueryContext(ctx, "SELECT _final_reason, count(*) FROM fate GROUP BY ALL ORDER BY 1")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	rec.RowsIn = in
 	rec.Reasons = map[string]int64{}
+	out := in
 	for rows.Next() {
 		var k string
 		var n int64
 		if err := rows.Scan(&k, &n); err != nil {
 			return err
 		}
-		rec.RowsIn += n
-		switch k {
-		case "~dedup":
+		out -= n
+		if k == ReasonDeduplicated {
 			rec.RowsDeduplicated += n
-		case "~out":
-			rec.RowsOut += n
-		default:
+		} else {
 			rec.RowsQuarantined += n
 			rec.Reasons[k] = n
 		}
 	}
+	rec.RowsOut = out
 	return rows.Err()
 }
 
 // countOrphans records, per foreign key that quarantines its orphans, how many
-// rows it quarantined and the parent keys they miss most (the gate reports them).
-func countOrphans(ctx context.Context, s *duck.Session, t *spec.SilverTable, rec *audit.Record) error {
-	for _, fk := range t.ForeignKeys {
+// rows it quarantined and the parent keys they miss most (the gate reports them),
+// and returns, per foreign key with orphans left in silver (a warn key's), the
+// same for those rows: the gate's fk_integrity check without reading the parents.
+func countOrphans(ctx context.Context, s *duck.Session, t *spec.SilverTable, rec *audit.Record) ([]lake.Orphans, error) {
+	var inSilver []lake.Orphans
+	for i, fk := range t.ForeignKeys {
+		if fk.Warns() {
+			q := fmt.Sprintf("SELECT %s AS k FROM classified WHERE %s IS NOT NULL AND %s NOT IN (SELECT %s FROM fate)",
+				orphanCol(i), orphanCol(i), colOrd, colOrd)
+			o := audit.Orphans{ForeignKey: fk.Name(), References: fk.References}
+			var err error
+			if o.Rows, o.Keys, o.TopMissing, err = missingKeys(ctx, s, q); err != nil {
+				return nil, err
+			}
+			if o.Rows > 0 {
+				inSilver = append(inSilver, o)
+			}
+			continue
+		}
 		n := rec.Reasons[fk.Reason()]
-		if fk.Warns() || n == 0 {
+		if n == 0 {
 			continue
 		}
 		o := audit.Orphans{ForeignKey: fk.Name(), References: fk.References, Rows: n}
-		q := fmt.Sprintf("SELECT %s AS k FROM classified WHERE %s = %s", keyText(fk.ChildColumns(), ""), colReason, duck.Str(fk.Reason()))
+		q := fmt.Sprintf("SELECT %s AS k FROM classified WHERE %s = %s", orphanCol(i), colReason, duck.Str(fk.Reason()))
 		var err error
 		if _, o.Keys, o.TopMissing, err = missingKeys(ctx, s, q); err != nil {
-			return err
+			return nil, err
 		}
 		rec.Orphans = append(rec.Orphans, o)
 	}
-	return nil
+	return inSilver, nil
 }
 
 // missingKeys counts the rows of q (one per orphan, its key as column k), its
@@ -240,18 +324,20 @@ func missingKeys(ctx context.Context, s *duck.Session, q string) (rows, keys int
 }
 
 // loadParentKeys creates a temp table of the distinct parent keys an FK may refer
-// to: one column per key column (fkKeyCol), typed as this table's columns.
-func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spec.SilverTable, fk spec.ForeignKey, d, name, work string) error {
+// to: one column per key column (fkKeyCol), typed as this table's columns. It
+// reads only the key columns (Parquet projection) of the partitions
+// ParentPartitions names, and returns those partitions.
+func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spec.SilverTable, fk spec.ForeignKey, d, name, work string) ([]*lake.Partition, error) {
 	parent, ok := env.Spec.SilverTable(fk.ParentTable())
 	if !ok {
-		return fail.Usage(fmt.Errorf("silver %s: foreign key %s references unknown table %s", t.Name, fk.Name(), fk.References))
+		return nil, fail.Usage(fmt.Errorf("silver %s: foreign key %s references unknown table %s", t.Name, fk.Name(), fk.References))
 	}
 	var defs, sel, notNull []string
 	for j, c := range fk.ChildColumns() {
 		col, ok := t.Column(c)
 		pc := fk.ParentColumns()
 		if !ok || j >= len(pc) {
-			return fail.Usage(fmt.Errorf("silver %s: foreign key %s -> %s does not match the table's columns", t.Name, fk.Name(), fk.References))
+			return nil, fail.Usage(fmt.Errorf("silver %s: foreign key %s -> %s does not match the table's columns", t.Name, fk.Name(), fk.References))
 		}
 		defs = append(defs, fkKeyCol(j)+" "+col.Type)
 		sel = append(sel, fmt.Sprintf("TRY_CAST(%s AS %s) AS %s", duck.Ident(pc[j]), col.Type, fkKeyCol(j)))
@@ -259,21 +345,35 @@ func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spe
 	}
 	parts, err := ParentPartitions(ctx, env, parent, d, fk.Window())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var paths []string
 	for _, p := range parts {
 		paths = append(paths, p.FilePaths()...)
 	}
 	if len(paths) == 0 {
-		return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (%s)", name, strings.Join(defs, ", ")))
+		return parts, s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s (%s)", name, strings.Join(defs, ", ")))
 	}
 	locals, err := lake.Localize(ctx, env.Lake, paths, work)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT %s FROM read_parquet(%s, hive_partitioning = false) WHERE %s",
+	return parts, s.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s AS SELECT DISTINCT %s FROM read_parquet(%s, hive_partitioning = false) WHERE %s",
 		name, strings.Join(sel, ", "), duck.StrList(locals), strings.Join(notNull, " AND ")))
+}
+
+// parentsDigest identifies the parent partitions a foreign key was checked
+// against by value and file checksums, which publish keeps: a staged partition
+// and its commit have the same digest, a republished one another.
+func parentsDigest(parts []*lake.Partition) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%v\n", p.Manifest.Partition)
+		for _, f := range p.Manifest.Files {
+			fmt.Fprintf(h, "%d %d %s\n", f.Rows, f.Bytes, f.CRC32C)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ParentPartitions are the partitions of a parent table that a foreign key of

@@ -340,3 +340,59 @@ func TestForeignKeyLookbackLimitsParentPartitions(t *testing.T) {
 		})
 	}
 }
+
+// The FK parents' keys are read once per build: the build's audit lists each
+// parent partition it read once (planes for the composite key, airports for the
+// warn key), and the gate, judging the build's counts, reads no parent at all.
+func TestForeignKeyParentsReadOncePerBuild(t *testing.T) {
+	env := newEnv(t, strings.Replace(flightsSpec, "ONORPHAN", "quarantine", 1), "run1")
+	writeBronze(t, env, "planes", day, planesRows)
+	writeBronze(t, env, "airports", day, airportsRows)
+	writeBronze(t, env, "flights", day, flightsRows)
+	buildValidatePublish(t, env, "planes")
+	buildValidatePublish(t, env, "airports")
+	ctx := context.Background()
+	o := silver.Options{Table: "flights", Partition: day}
+	brec, err := silver.Build(ctx, env, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vrec, rep, err := silver.Validate(ctx, env, o)
+	if err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	parentReads := func(rec *audit.Record) map[string]int {
+		n := map[string]int{}
+		for _, in := range rec.Inputs {
+			for _, parent := range []string{"planes", "airports"} {
+				if strings.Contains(in.URI, "/silver/"+parent+"/") {
+					n[parent]++
+				}
+			}
+		}
+		return n
+	}
+	if got := parentReads(brec); got["planes"] != 1 || got["airports"] != 1 {
+		t.Errorf("build read parent partitions %v (inputs %+v), want planes and airports once each", got, brec.Inputs)
+	}
+	if got := parentReads(vrec); len(got) != 0 {
+		t.Errorf("gate read parent partitions %v (inputs %+v), want none", got, vrec.Inputs)
+	}
+	if brec.RowsIn != brec.RowsOut+brec.RowsQuarantined+brec.RowsDeduplicated {
+		t.Errorf("conservation: %+v", brec)
+	}
+	// The gate's FK verdicts are the build's: three quarantined, two kept with a warning.
+	if c := checkNamed(t, rep, "fk_integrity:tailnum,carrier"); c.Status != audit.Pass || c.Observed != int64(3) {
+		t.Errorf("composite check = %+v", c)
+	}
+	if c := checkNamed(t, rep, "fk_integrity:dest"); c.Status != audit.Warn || c.Observed != int64(2) {
+		t.Errorf("warn check = %+v", c)
+	}
+	sv, err := lake.ReadStaged(ctx, env.Lake, env.RunID, lake.Silver, "flights", "ingestion_dt", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := sv.Manifest.Build; b == nil || len(b.Parents) != 2 || len(b.SilverOrphans) != 1 || b.SilverOrphans[0].Rows != 2 {
+		t.Errorf("staged build counts = %+v, want digests of both keys' parents and the warn key's 2 orphans", b)
+	}
+}

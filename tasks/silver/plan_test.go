@@ -23,8 +23,8 @@ func TestPlanGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := []sourceFile{
-		{Local: "/scratch/bronze/part-00000.parquet", Name: "part-00000.parquet"},
-		{Local: "/scratch/bronze/part-00001.parquet", Name: "part-00001.parquet"},
+		{Local: "/scratch/bronze/part-00000.parquet", Name: "part-00000.parquet", Rows: 1000},
+		{Local: "/scratch/bronze/part-00001.parquet", Name: "part-00001.parquet", Rows: 500},
 	}
 	for _, name := range []string{"orders", "order_items"} {
 		t.Run(name, func(t *testing.T) {
@@ -37,10 +37,8 @@ func TestPlanGolden(t *testing.T) {
 				t.Fatalf("silver %s: no bronze table %s", name, tbl.Source)
 			}
 			fkTables := make([]string, len(tbl.ForeignKeys))
-			for i, fk := range tbl.ForeignKeys {
-				if !fk.Warns() {
-					fkTables[i] = fmt.Sprintf("fkkeys%d", i) // as build names them
-				}
+			for i := range tbl.ForeignKeys {
+				fkTables[i] = fmt.Sprintf("fkkeys%d", i) // as build names them
 			}
 			p := plan{table: tbl, bronze: b}
 			var out strings.Builder
@@ -53,8 +51,12 @@ func TestPlanGolden(t *testing.T) {
 			}
 			section("classify", p.classify(files, fkTables))
 			section("dedup", p.dedup()...)
-			section("outcome", p.outcome())
-			section("silver rows of partition 2026-11-20", p.silverSelect("2026-11-20"))
+			section("fate", p.fate())
+			// File 0 has rows in fate, file 1 none.
+			skipping := append([]sourceFile(nil), files...)
+			skipping[0].Skip = "silver_fate_0"
+			section("fate bits of file 0", fateBits(skipping[0].Skip, 0, skipping[0].Rows))
+			section("silver rows of partition 2026-11-20", p.silverSelect(skipping, "2026-11-20"))
 			section("quarantine rows", p.quarantineSelect(files, "run-1"))
 			golden(t, filepath.Join("testdata", "plan_"+name+".sql"), out.String())
 		})

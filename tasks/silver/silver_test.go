@@ -465,3 +465,33 @@ func TestPublishRefusesARebuildItsGateDidNotJudge(t *testing.T) {
 		t.Fatalf("publish after the gate judged the rebuild: %v, %+v", err, rec)
 	}
 }
+
+// TestSandboxRefusesAnExprReadingAFile: an expr that reaches for a file outside the
+// task's folders (past lint, which refuses it too) fails the build with exit 2 and
+// the sandbox's words, and the file's content reaches no staged output.
+func TestSandboxRefusesAnExprReadingAFile(t *testing.T) {
+	env := newEnv(t, testSpec, "run1")
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte("s3cr3t-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tbl, _ := env.Spec.SilverTable("customers")
+	for i := range tbl.Columns {
+		if tbl.Columns[i].Name == "email" {
+			tbl.Columns[i].Expr = "(SELECT content FROM read_text('" + secret + "'))"
+		}
+	}
+	writeBronze(t, env, "customers", day, [][]any{{"C1", "a@b", "2026-11-20T01:00:00"}})
+	_, err := silver.Build(context.Background(), env, silver.Options{Table: "customers", Partition: day})
+	if fail.Code(err) != fail.BadUsage || !strings.Contains(err.Error(), "file system operations are disabled by configuration") {
+		t.Fatalf("err = %v (exit %d), want the sandbox's refusal, exit 2", err, fail.Code(err))
+	}
+	filepath.WalkDir(env.Lake.(*lake.Local).Root(), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), "s3cr3t-token") {
+				t.Errorf("the secret reached %s", p)
+			}
+		}
+		return nil
+	})
+}

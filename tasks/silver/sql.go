@@ -26,6 +26,10 @@ const (
 type sourceFile struct {
 	Local string // path DuckDB reads
 	Name  string // path relative to the bronze partition (part-00000.parquet)
+	Rows  int64  // rows the bronze manifest lists for it
+	// Skip names the session variable holding the file's fate bits (fateBits),
+	// "" when no row of the file is in fate: silverSelect reads the rows whose bit is 0.
+	Skip string
 }
 
 // plan renders the SQL of one silver build. It is pure, so tests can read it.
@@ -34,14 +38,59 @@ type plan struct {
 	bronze *spec.BronzeTable
 }
 
-// classify creates the temp table "classified": one row per bronze row with its
-// origin (file, row number), the typed silver columns and the first row-rule or FK
-// reason (NULL if the row passes). fkTables[i] is the temp table of parent keys for
-// foreign key i ("" for a warn key: its orphans pass, the gate counts them). Raw
-// values are not kept here: the few rejected rows get them from bronze again by
-// position (quarantineSelect), which is cheaper than carrying every raw column of
-// every row through the build.
+// classify creates the temp table "classified": one narrow row per bronze row,
+// enough to decide its fate and nothing more: its position (colOrd), the typed
+// primary key and dedup order_by columns, the first row-rule or FK reason (NULL if
+// the row passes), and per foreign key the key text of a row whose parent key is
+// missing (orphanCol, NULL otherwise). fkTables[i] is the temp table of parent keys of foreign
+// key i. The typed silver rows are not kept: silverSelect computes them again in
+// the one streaming COPY, which is cheaper than materialising every row here.
 func (p plan) classify(files []sourceFile, fkTables []string) string {
+	out := []string{"t." + colOrd}
+	for _, c := range p.fateColumns() {
+		out = append(out, "t."+duck.Ident(c))
+	}
+	out = append(out, p.reasonCase()+" AS "+colReason)
+	for i, fk := range p.table.ForeignKeys {
+		out = append(out, fmt.Sprintf("CASE WHEN %s AND fk%d.%s IS NULL THEN %s END AS %s",
+			fkNotNull(fk, "t."), i, fkKey, keyText(fk.ChildColumns(), "t."), orphanCol(i)))
+	}
+	var q strings.Builder
+	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT %s\nFROM %s AS t", strings.Join(out, ", "), p.typed(files, true))
+	for i, fk := range p.table.ForeignKeys {
+		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON %s", fkTables[i], i, fkJoin(fk, "t.", fmt.Sprintf("fk%d.", i)))
+	}
+	return q.String()
+}
+
+// fateColumns are the typed columns classified keeps: the primary key and the
+// dedup order_by columns, once each, in table order.
+func (p plan) fateColumns() []string {
+	need := map[string]bool{}
+	for _, k := range p.table.PrimaryKey {
+		need[k] = true
+	}
+	if p.table.Dedup != nil {
+		for _, term := range p.table.Dedup.OrderBy {
+			need[strings.Fields(term)[0]] = true
+		}
+	}
+	var out []string
+	for _, c := range p.table.Columns {
+		if need[c.Name] {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// orphanCol names classified's key text of foreign key i's orphans.
+func orphanCol(i int) string { return fmt.Sprintf("_orphan%d", i) }
+
+// typed is the bronze rows as a subquery: colOrd and the typed silver columns by
+// name; with sources, also the cleaned source of every column whose cast can fail
+// and of the primary key (the reasons' inputs, never stored).
+func (p plan) typed(files []sourceFile, sources bool) string {
 	// cleaned: bronze names carry cleaned values (text trimmed, the table's null
 	// tokens -> NULL), so exprs, casts and rules see clean input and a token is
 	// never a cast failure.
@@ -58,40 +107,26 @@ func (p plan) classify(files []sourceFile, fkTables []string) string {
 		}
 	}
 
-	// typed: silver columns by name, plus the cleaned source of the columns whose
-	// cast can fail (an input to the reason, never stored).
 	typed := []string{colOrd}
-	for _, c := range p.table.Columns {
-		if p.castCanFail(c) {
-			typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
+	if sources {
+		for _, c := range p.table.Columns {
+			if p.castCanFail(c) {
+				typed = append(typed, duck.Ident(c.Name)+" AS "+duck.Ident(srcPrefix+c.Name))
+			}
 		}
-	}
-	for _, k := range p.table.PrimaryKey {
-		if c, _ := p.table.Column(k); c != nil && !p.castCanFail(*c) {
-			if _, ok := p.bronze.Column(k); ok {
-				typed = append(typed, duck.Ident(k)+" AS "+duck.Ident(srcPrefix+k))
+		for _, k := range p.table.PrimaryKey {
+			if c, _ := p.table.Column(k); c != nil && !p.castCanFail(*c) {
+				if _, ok := p.bronze.Column(k); ok {
+					typed = append(typed, duck.Ident(k)+" AS "+duck.Ident(srcPrefix+k))
+				}
 			}
 		}
 	}
 	for _, c := range p.table.Columns {
 		typed = append(typed, p.typedExpr(c)+" AS "+duck.Ident(c.Name))
 	}
-
-	out := []string{"t." + colOrd}
-	for _, c := range p.table.Columns {
-		out = append(out, "t."+duck.Ident(c.Name))
-	}
-
-	var q strings.Builder
-	fmt.Fprintf(&q, "CREATE TEMP TABLE classified AS SELECT %s, %s AS %s\nFROM (SELECT %s\n  FROM (SELECT %s\n    FROM (%s))) AS t",
-		strings.Join(out, ", "), p.reasonCase(), colReason, strings.Join(typed, ", "), strings.Join(cleaned, ", "), p.scan(files))
-	for i, fk := range p.table.ForeignKeys {
-		if fk.Warns() {
-			continue
-		}
-		fmt.Fprintf(&q, "\nLEFT JOIN %s AS fk%d ON %s", fkTables[i], i, fkJoin(fk, "t.", fmt.Sprintf("fk%d.", i)))
-	}
-	return q.String()
+	return fmt.Sprintf("(SELECT %s\n  FROM (SELECT %s\n    FROM (%s)))",
+		strings.Join(typed, ", "), strings.Join(cleaned, ", "), p.scan(files))
 }
 
 // cleanText trims a text column and turns the null tokens into NULL, with one
@@ -163,8 +198,12 @@ func (p plan) scan(files []sourceFile) string {
 	}
 	var scans []string
 	for i, f := range files {
-		scans = append(scans, fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, (%d::BIGINT << 40) + file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
-			duck.Str(f.Name), lake.ColSourceFile, lake.ColSourceRow, i, colOrd, strings.Join(cols, ", "), duck.Str(f.Local)))
+		q := fmt.Sprintf("SELECT %s AS %s, file_row_number AS %s, (%d::BIGINT << 40) + file_row_number AS %s, %s FROM read_parquet(%s, file_row_number = true, hive_partitioning = false)",
+			duck.Str(f.Name), lake.ColSourceFile, lake.ColSourceRow, i, colOrd, strings.Join(cols, ", "), duck.Str(f.Local))
+		if f.Skip != "" {
+			q += fmt.Sprintf(" WHERE get_bit(getvariable(%s), file_row_number::INTEGER) = 0", duck.Str(f.Skip))
+		}
+		scans = append(scans, q)
 	}
 	if len(scans) == 0 {
 		// No files: an empty source with the bronze columns, typed as the spec says.
@@ -283,25 +322,6 @@ func (p plan) dedup() []string {
 	return stmts
 }
 
-// outcome is a view giving every classified row its final reason (NULL: reaches
-// silver) and whether it was deduplicated. The dupkeys join is on the key alone
-// (a hash join); a rejected row that shares a duplicated key keeps its own reason
-// through the coalesce. A non-equality condition in that join would make DuckDB
-// fall back to a nested-loop join: rows x duplicated keys.
-func (p plan) outcome() string {
-	dupReason := "NULL"
-	if p.table.Dedup == nil {
-		dupReason = "CASE WHEN d." + duck.Ident(p.table.PrimaryKey[0]) + " IS NOT NULL THEN 'pk_duplicate' END"
-	}
-	return fmt.Sprintf(`CREATE TEMP VIEW outcome AS SELECT c.*,
-  coalesce(c.%s, %s) AS _final_reason,
-  (l.%s IS NOT NULL) AS _deduplicated
-FROM classified c
-LEFT JOIN dupkeys d ON %s
-LEFT JOIN losers l ON c.%s = l.%s`,
-		colReason, dupReason, colOrd, p.pkJoin("c.", "d."), colOrd, colOrd)
-}
-
 func (p plan) pkJoin(a, b string) string {
 	var conds []string
 	for _, k := range p.table.PrimaryKey {
@@ -310,8 +330,37 @@ func (p plan) pkJoin(a, b string) string {
 	return strings.Join(conds, " AND ")
 }
 
-// silverSelect selects the silver rows in source order, with the partition column.
-func (p plan) silverSelect(partition string) string {
+// fate creates the small temp table "fate": the position and quarantine reason of
+// every row that does not reach silver: a rejected row with its reason; a row of a
+// duplicated key (dupkeys holds only keys of rows without a reason) as
+// pk_duplicate without a dedup policy, and a dedup loser as "deduplicated". It reads
+// classified by filter and semi join, never joining every row.
+func (p plan) fate() string {
+	dups := fmt.Sprintf("SELECT %s, %s FROM losers", colOrd, duck.Str(ReasonDeduplicated))
+	if p.table.Dedup == nil {
+		dups = fmt.Sprintf("SELECT c.%s, 'pk_duplicate' FROM classified c SEMI JOIN dupkeys d ON %s WHERE c.%s IS NULL",
+			colOrd, p.pkJoin("c.", "d."), colReason)
+	}
+	return fmt.Sprintf(`CREATE TEMP TABLE fate AS SELECT %s, %s AS _final_reason FROM classified WHERE %s IS NOT NULL
+UNION ALL %s`, colOrd, colReason, colReason, dups)
+}
+
+// fateBits sets the session variable name to the fate of bronze file i (of rows
+// rows): a bitstring whose bit r is set when row r does not reach silver. A
+// position outside the file fails the statement, never silently.
+func fateBits(name string, i int, rows int64) string {
+	return fmt.Sprintf("SET VARIABLE %s = (SELECT bitstring_agg(%s & %d, 0::BIGINT, %d::BIGINT) FROM fate WHERE %s >> 40 = %d)",
+		duck.Ident(name), colOrd, int64(1)<<40-1, rows-1, colOrd, i)
+}
+
+// silverSelect selects the silver rows with the partition column in one streaming
+// pass over bronze: each file's rows whose fate bit is 0 (files whose Skip is set
+// by fateBits). It has no ORDER BY and no join: scans (files in manifest order,
+// UNION ALL) filtered by a row-local WHERE keep the source order (DuckDB's
+// documented order preservation, preserve_insertion_order being on), so nothing is
+// sorted or materialised. (A NOT IN (SELECT ... FROM fate) is a join and was
+// measured to reorder rows across row groups.)
+func (p plan) silverSelect(files []sourceFile, partition string) string {
 	cols := make([]string, 0, len(p.table.Columns)+1)
 	for _, c := range p.table.Columns {
 		cols = append(cols, duck.Ident(c.Name))
@@ -319,8 +368,7 @@ func (p plan) silverSelect(partition string) string {
 	if _, ok := p.table.Column(p.table.Key()); !ok {
 		cols = append(cols, fmt.Sprintf("DATE %s AS %s", duck.Str(partition), duck.Ident(p.table.Key())))
 	}
-	return fmt.Sprintf("SELECT %s FROM outcome WHERE _final_reason IS NULL AND NOT _deduplicated ORDER BY %s",
-		strings.Join(cols, ", "), colOrd)
+	return fmt.Sprintf("SELECT %s FROM %s", strings.Join(cols, ", "), p.typed(files, false))
 }
 
 // ReasonDeduplicated is the quarantine reason of a row that lost deduplication:
@@ -336,10 +384,9 @@ func (p plan) quarantineSelect(files []sourceFile, runID string) string {
 		cols = append(cols, "b."+duck.Ident(c.Name))
 	}
 	cols = append(cols, "o._final_reason AS "+lake.ColRejectReason, duck.Str(runID)+" AS "+lake.ColRunID, "b."+lake.ColSourceFile, "b."+lake.ColSourceRow)
-	return fmt.Sprintf(`SELECT %s FROM (SELECT %s, coalesce(_final_reason, CASE WHEN _deduplicated THEN %s END) AS _final_reason
-  FROM outcome WHERE _final_reason IS NOT NULL OR _deduplicated) o
+	return fmt.Sprintf(`SELECT %s FROM fate o
 JOIN (%s) b ON o.%s = b.%s ORDER BY o.%s`,
-		strings.Join(cols, ", "), colOrd, duck.Str(ReasonDeduplicated), p.scan(files), colOrd, colOrd, colOrd)
+		strings.Join(cols, ", "), p.scan(files), colOrd, colOrd, colOrd)
 }
 
 // orderTerm renders "col [asc|desc]" with NULLs last.
