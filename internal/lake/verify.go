@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
 	"path"
 )
 
@@ -60,4 +63,28 @@ func ChangedFiles(ctx context.Context, l Lake, p *Partition) ([]string, error) {
 		}
 	}
 	return bad, nil
+}
+
+// ErrChanged is a file whose bytes are not the ones its manifest lists.
+var ErrChanged = errors.New("differs from its manifest")
+
+// VerifyLocal checks that a local file (a downloaded copy, or a local lake's file
+// read in place) has the size and crc32c the manifest lists for it, so what DuckDB
+// reads next is what the gate judged: a file swapped after its gate fails here.
+func VerifyLocal(local string, f File) error {
+	fh, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	h := crc32.New(castagnoli)
+	n, err := io.Copy(h, fh)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	if sum := EncodeCRC32C(h.Sum32()); n != f.Bytes || sum != f.CRC32C {
+		return fmt.Errorf("%s has %d bytes and crc32c %s, the manifest lists %d bytes and crc32c %s: %w",
+			f.Path, n, sum, f.Bytes, f.CRC32C, ErrChanged)
+	}
+	return nil
 }

@@ -95,6 +95,15 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 	}
 	files := make([]sourceFile, len(locals))
 	for i, f := range src.Manifest.Files {
+		// The bytes read below must be the ones the bronze gate judged: a file
+		// swapped since (same name, other content) fails the build.
+		if err := lake.VerifyLocal(locals[i], f); err != nil {
+			if errors.Is(err, lake.ErrChanged) {
+				return fail.Data(fmt.Errorf("silver %s partition %s: bronze file %s: %w (rerun the bronze gate, or re-import the partition)",
+					t.Name, d, path.Join(src.Dir, f.Path), err))
+			}
+			return fmt.Errorf("silver %s partition %s: %w", t.Name, d, err)
+		}
 		files[i] = sourceFile{Local: locals[i], Name: f.Path, Rows: f.Rows}
 		rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(src.Dir, f.Path)), Rows: f.Rows})
 	}

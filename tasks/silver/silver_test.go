@@ -495,3 +495,29 @@ func TestSandboxRefusesAnExprReadingAFile(t *testing.T) {
 		return nil
 	})
 }
+
+// TestBuildRefusesABronzeFileSwappedAfterItsGate: a bronze file replaced after its
+// manifest was written (same name, other rows) fails the build with exit 3 naming
+// the file, and nothing is staged.
+func TestBuildRefusesABronzeFileSwappedAfterItsGate(t *testing.T) {
+	env := newEnv(t, testSpec, "run1")
+	ctx := context.Background()
+	writeBronze(t, env, "customers", day, [][]any{{"C1", "a@b", "2026-11-20T01:00:00"}})
+	dir := lake.PartitionDir(lake.Bronze, "customers", env.Spec.BronzeKey(), day)
+	m, _, err := lake.ReadManifest(ctx, env.Lake, dir+"/_MANIFEST.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The swap: other rows under the same name; the manifest is left as it was.
+	writeBronze(t, env, "customers", day, [][]any{{"C666", "evil@x", "2026-11-20T01:00:00"}})
+	if _, err := lake.WriteBytes(ctx, env.Lake, dir+"/_MANIFEST.json", lake.EncodeJSON(m), lake.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = silver.Build(ctx, env, silver.Options{Table: "customers", Partition: day})
+	if fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "part-00000.parquet") || !strings.Contains(err.Error(), "differs from its manifest") {
+		t.Fatalf("err = %v (exit %d), want exit 3 naming the swapped file", err, fail.Code(err))
+	}
+	if _, err := lake.ReadStaged(ctx, env.Lake, "run1", lake.Silver, "customers", "ingestion_dt", day); err == nil {
+		t.Error("a build of a swapped file staged silver")
+	}
+}
