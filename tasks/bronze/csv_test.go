@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
-	"github.com/shoplake/lakehouse/internal/lake"
 )
 
 // notesSpec is a small bronze table; %s is spliced in at table level (a csv block).
@@ -277,7 +275,7 @@ func TestImportCSVDialects(t *testing.T) {
 			if rec.RowsOut != 2 {
 				t.Errorf("rows = %d, want 2", rec.RowsOut)
 			}
-			part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("notes", day), "part-00000.parquet"))
+			part := localPart(t, env, "notes", day, 0)
 			q := "SELECT string_agg(id || '|' || coalesce(note, 'NULL'), '|' ORDER BY id) FROM read_parquet(" + duck.Str(part) + ")"
 			if got := queryOne(t, q); got != want {
 				t.Errorf("notes = %v, want %s", got, want)
@@ -318,7 +316,7 @@ func TestImportNullTokens(t *testing.T) {
 		if rec.RowsOut != 36 {
 			t.Errorf("rows = %d, want 36", rec.RowsOut)
 		}
-		part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("flights", day), "part-00000.parquet"))
+		part := localPart(t, env, "flights", day, 0)
 		q := "SELECT concat_ws('|', count(*) - count(dep_time), count(*) - count(dep_delay), count(*) - count(arr_delay), count(*) - count(air_time), " +
 			"count(*) FILTER (WHERE tailnum = 'NA'), count(*) - count(tailnum), min(year), typeof(min(time_hour))) FROM read_parquet(" + duck.Str(part) + ")"
 		if got := queryOne(t, q); got != "3|3|4|4|1|0|2013|TIMESTAMP" {
@@ -331,7 +329,7 @@ func TestImportNullTokens(t *testing.T) {
 {"year": 2013, "dep_time": 517, "dep_delay": 2, "arr_delay": "11", "carrier": "UA", "tailnum": "N14228", "air_time": 227, "time_hour": "2013-01-01 05:00:00"}
 `)
 		mustImport(t, env, "flights", day, f)
-		part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("flights", day), "part-00000.parquet"))
+		part := localPart(t, env, "flights", day, 0)
 		q := "SELECT concat_ws('|', count(dep_time), count(dep_delay), count(arr_delay), count(air_time), max(tailnum)) FROM read_parquet(" + duck.Str(part) + ")"
 		if got := queryOne(t, q); got != "1|1|1|1|NA" {
 			t.Errorf("counts = %v, want 1|1|1|1|NA", got)
