@@ -231,7 +231,18 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 		return nil, err
 	}
 	defer closeInput()
-	sc := &csvScan{d: d, file: in.name, ncols: ncols, collect: d.header}
+	sc, err := scanReader(r, in.name, d, ncols)
+	if err != nil && sc == nil {
+		return nil, fail.Data(fmt.Errorf("read %s: %w", in.name, err))
+	}
+	return sc, err
+}
+
+// scanReader pre-scans the text of a file named name (decompressed, as read).
+// It returns a nil scan with a plain error when reading fails, and the scan with
+// a data error when the file is malformed.
+func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error) {
+	sc := &csvScan{d: d, file: name, ncols: ncols, collect: d.header}
 	br := bufio.NewReaderSize(r, 1<<18)
 	if d.encoding == "utf-16" {
 		// DuckDB reads UTF-16 as little-endian (a BOM FF FE is optional); a
@@ -272,7 +283,7 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 			break
 		}
 		if rerr != nil {
-			return nil, fail.Data(fmt.Errorf("read %s: %w", in.name, rerr))
+			return nil, rerr
 		}
 	}
 	sc.end(ln)
