@@ -244,6 +244,7 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error) {
 	sc := &csvScan{d: d, file: name, ncols: ncols, collect: d.header}
 	br := bufio.NewReaderSize(r, 1<<18)
+	var check *utf16Check
 	if d.encoding == "utf-16" {
 		// DuckDB reads UTF-16 as little-endian (a BOM FF FE is optional); a
 		// big-endian file would come out as nothing at all.
@@ -251,7 +252,8 @@ func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error
 			sc.problem(1, "UTF-16 big-endian (BOM FE FF) is not supported: convert the file to UTF-16LE or UTF-8")
 			return sc, sc.err()
 		}
-		br = bufio.NewReaderSize(transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()), 1<<18)
+		check = &utf16Check{r: br, line: 1}
+		br = bufio.NewReaderSize(transform.NewReader(check, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()), 1<<18)
 	}
 	var long []byte
 	ln := 0
@@ -286,8 +288,48 @@ func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error
 			return nil, rerr
 		}
 	}
+	if check != nil && check.badLine > 0 {
+		// The decoder would make U+FFFD of it, or a character DuckDB's UTF-16
+		// reader refuses: it reads no surrogate at all, paired or not.
+		sc.problem(check.badLine, "UTF-16 surrogate code unit 0x%04X (a character beyond U+FFFF, such as an emoji, or broken UTF-16): DuckDB reads neither, convert the file to UTF-8", check.badUnit)
+	}
 	sc.end(ln)
 	return sc, sc.err()
+}
+
+// utf16Check passes UTF-16LE bytes through and finds the first surrogate code
+// unit, with the line it is on.
+type utf16Check struct {
+	r       io.Reader
+	odd     []byte // a byte of a code unit split across reads
+	line    int
+	badLine int
+	badUnit uint16
+}
+
+func (c *utf16Check) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	b := p[:n]
+	if len(c.odd) > 0 && len(b) > 0 {
+		c.unit(uint16(c.odd[0]) | uint16(b[0])<<8)
+		c.odd, b = c.odd[:0], b[1:]
+	}
+	for ; len(b) >= 2; b = b[2:] {
+		c.unit(uint16(b[0]) | uint16(b[1])<<8)
+	}
+	if len(b) == 1 {
+		c.odd = append(c.odd[:0], b[0])
+	}
+	return n, err
+}
+
+func (c *utf16Check) unit(u uint16) {
+	switch {
+	case u >= 0xD800 && u <= 0xDFFF && c.badLine == 0:
+		c.badLine, c.badUnit = c.line, u
+	case u == '\n':
+		c.line++
+	}
 }
 
 // lineEndsWithCR reports whether a line read up to LF holds a CR before its end:

@@ -186,6 +186,15 @@ func TestImportRefusesMalformedCSV(t *testing.T) {
 			},
 			lines: []string{":1: UTF-16 big-endian (BOM FE FF) is not supported: convert the file to UTF-16LE or UTF-8"},
 		},
+		{
+			// Found by FuzzImportCSV: DuckDB refused the whole file, unnumbered.
+			name: "UTF-16 beyond U+FFFF",
+			yaml: notesWith("      csv: {encoding: utf-16}\n"),
+			file: func(t *testing.T) string {
+				return writeBytes(t, "notes.csv", utf16LE("id,note\n1,a\n2,\U0001F600\n"))
+			},
+			lines: []string{":3: UTF-16 surrogate code unit 0xD83D (a character beyond U+FFFF, such as an emoji, or broken UTF-16): DuckDB reads neither, convert the file to UTF-8"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

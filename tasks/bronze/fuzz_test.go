@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,7 +108,8 @@ func FuzzScanCSV(f *testing.F) {
 				}
 				seen[k] = true
 			}
-		} else if sc.want < n {
+		} else if sc.rows > 0 && sc.want < n {
+			// (A file without records has no field count: an empty partition.)
 			t.Fatalf("%d fields accepted for %d columns by position", sc.want, n)
 		}
 	})
@@ -129,15 +131,20 @@ func FuzzImportCSV(f *testing.F) {
 	}
 	f.Cleanup(func() { s.Close() })
 	dir := f.TempDir()
+	written := 0
 	f.Fuzz(func(t *testing.T, data []byte, delim, quote, escape byte, header bool, skip, enc uint8) {
 		d, ok := fuzzDialect(delim, quote, escape, header, skip, enc)
 		if !ok {
 			return
 		}
-		p := filepath.Join(dir, "in.csv")
+		// A fresh name each time: DuckDB caches what it read of a file by path and
+		// modification time, and a rewrite within the clock's tick would look unchanged.
+		written++
+		p := filepath.Join(dir, fmt.Sprintf("in-%d.csv", written))
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		defer os.Remove(p)
 		const ncols = 1
 		sc, err := scanCSV(input{name: "in.csv", abs: p}, d, ncols)
 		if err != nil {
