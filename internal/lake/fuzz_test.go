@@ -169,3 +169,40 @@ func FuzzRunID(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRefuses: what the parsers refuse, with the cause in the error.
+func TestParseRefuses(t *testing.T) {
+	m := `{"version": 1, "table": "t", "partition": {"k": "v"}, "row_count": 0, "files": []}`
+	p := `{"version": 1, "layer": "silver", "table": "t", "partition": {"d": "2026-11-20"}, "run_id": "r1", "manifest": "silver/t/d=2026-11-20/_MANIFEST.json"}`
+	tests := []struct {
+		name, input, want string
+		parse             func([]byte) error
+	}{
+		{"manifest followed by more data", m + ` {"version": 2}`, "data after the JSON object", manifest},
+		{"manifest that is null", `null`, "not a JSON object", manifest},
+		{"manifest in an array", `[` + m + `]`, "not a JSON object", manifest},
+		{"pointer that is null", `null`, "not a JSON object", pointer},
+		{"pointer followed by more data", p + `}`, "data after the JSON object", pointer},
+		{"pointer of another version", strings.Replace(p, `"version": 1`, `"version": 2`, 1), "unsupported pointer version 2", pointer},
+		{"pointer to a manifest outside the lake", strings.Replace(p, `"silver/t/d=2026-11-20/_MANIFEST.json"`, `"../x/_MANIFEST.json"`, 1), "invalid lake path", pointer},
+		{"pointer to a partition with a slash", strings.Replace(p, `"2026-11-20"}`, `"a/b"}`, 1), "is not one path segment", pointer},
+		{"pointer naming a bad run id", strings.Replace(p, `"r1"`, `"r 1"`, 1), "run id", pointer},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.parse([]byte(tc.input))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := lake.ParseManifest([]byte(m)); err != nil {
+		t.Errorf("a valid manifest: %v", err)
+	}
+	if _, err := lake.ParsePointer([]byte(p)); err != nil {
+		t.Errorf("a valid pointer: %v", err)
+	}
+}
+
+func manifest(b []byte) error { _, err := lake.ParseManifest(b); return err }
+func pointer(b []byte) error  { _, err := lake.ParsePointer(b); return err }
