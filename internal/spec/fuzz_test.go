@@ -13,7 +13,7 @@ import (
 // sqlSets are the SQL files a fuzzed pipeline.yaml is loaded with: the unit
 // tests' base spec's, and each spec folder's of the repository, so their
 // pipeline.yaml seeds load (and mutate) against their own SQL.
-func sqlSets(f *testing.F) []fstest.MapFS {
+func sqlSets(f testing.TB) []fstest.MapFS {
 	base := fstest.MapFS{"a.sql": {Data: []byte("SELECT 1")}}
 	for p, s := range baseSQL {
 		base[p] = &fstest.MapFile{Data: []byte(s)}
