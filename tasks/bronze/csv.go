@@ -210,6 +210,9 @@ type csvScan struct {
 	problems []csvProblem
 	bad      int
 	lastBad  int // the line of the last problem, so a line counts once
+	// firstBlank is the first blank line after the header (0: none): DuckDB
+	// skips it, unless the file has one column.
+	firstBlank int
 
 	// The record being parsed.
 	inRecord  bool
@@ -380,6 +383,8 @@ func (sc *csvScan) line(ln int, line []byte) {
 		body := bytes.TrimRight(line, "\r\n")
 		if len(body) > 0 {
 			sc.record(ln, bytes.Count(body, []byte{sc.d.delim})+1)
+		} else {
+			sc.blank(ln)
 		}
 		return
 	}
@@ -465,12 +470,25 @@ func (sc *csvScan) endField() {
 func (sc *csvScan) endRecord() {
 	sc.inRecord = false
 	if !sc.content && sc.fields == 0 {
-		return // a blank line, which DuckDB skips too
+		sc.blank(sc.recLine)
+		return
 	}
 	if sc.collect {
 		sc.names = append(sc.names, sc.headerName(len(sc.names)))
 	}
 	sc.record(sc.recLine, sc.fields+1)
+}
+
+// blank notes a blank line. DuckDB skips one between records, but takes one
+// before the header for the header (and the header for a record: refused here),
+// and reads one in a one-column file as a row of NULL (refused at the end).
+func (sc *csvScan) blank(ln int) {
+	switch {
+	case sc.collect:
+		sc.problem(ln, "blank line before the header: DuckDB would read it as the header, and the header as a row; remove it")
+	case sc.firstBlank == 0:
+		sc.firstBlank = ln
+	}
 }
 
 // headerName is the current value as a column name: trimmed, decoded from
@@ -529,6 +547,9 @@ func (sc *csvScan) end(ln int) {
 		sc.problem(sc.quoteLine, "unterminated quote: the quoted field that opens on this line runs to the end of the file")
 	case sc.inRecord:
 		sc.endRecord()
+	}
+	if sc.want == 1 && sc.firstBlank > 0 {
+		sc.problem(sc.firstBlank, "blank line in a one-column file: DuckDB would read it as a row of NULL; remove it")
 	}
 	if sc.want == 0 && sc.d.header {
 		if sc.d.skip == 0 {

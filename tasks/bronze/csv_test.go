@@ -187,6 +187,21 @@ func TestImportRefusesMalformedCSV(t *testing.T) {
 			lines: []string{":1: UTF-16 big-endian (BOM FE FF) is not supported: convert the file to UTF-16LE or UTF-8"},
 		},
 		{
+			// Found by FuzzImportCSV: DuckDB took the blank line for the header
+			// and imported the header as a row.
+			name:  "blank line before the header",
+			yaml:  notesWith("      csv: {delimiter: \",\"}\n"),
+			file:  func(t *testing.T) string { return writeFile(t, "notes.csv", "\nid,note\n1,a\n") },
+			lines: []string{":1: blank line before the header: DuckDB would read it as the header, and the header as a row; remove it"},
+		},
+		{
+			// Found by FuzzImportCSV: DuckDB reads it as a row of NULL.
+			name: "blank line in a one-column file",
+			yaml: "pipeline: ids\nbronze:\n  tables:\n    - name: ids\n      columns:\n        - {name: id, type: VARCHAR}\n",
+			file: func(t *testing.T) string { return writeFile(t, "ids.csv", "id\n1\n\n2\n") },
+			lines: []string{":3: blank line in a one-column file: DuckDB would read it as a row of NULL; remove it"},
+		},
+		{
 			// Found by FuzzImportCSV: DuckDB refused the whole file, unnumbered.
 			name: "UTF-16 beyond U+FFFF",
 			yaml: notesWith("      csv: {encoding: utf-16}\n"),
