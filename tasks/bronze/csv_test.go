@@ -196,9 +196,9 @@ func TestImportRefusesMalformedCSV(t *testing.T) {
 		},
 		{
 			// Found by FuzzImportCSV: DuckDB reads it as a row of NULL.
-			name: "blank line in a one-column file",
-			yaml: "pipeline: ids\nbronze:\n  tables:\n    - name: ids\n      columns:\n        - {name: id, type: VARCHAR}\n",
-			file: func(t *testing.T) string { return writeFile(t, "ids.csv", "id\n1\n\n2\n") },
+			name:  "blank line in a one-column file",
+			yaml:  "pipeline: ids\nbronze:\n  tables:\n    - name: ids\n      columns:\n        - {name: id, type: VARCHAR}\n",
+			file:  func(t *testing.T) string { return writeFile(t, "ids.csv", "id\n1\n\n2\n") },
 			lines: []string{":3: blank line in a one-column file: DuckDB would read it as a row of NULL; remove it"},
 		},
 		{
