@@ -213,6 +213,8 @@ type csvScan struct {
 	// firstBlank is the first blank line after the header (0: none): DuckDB
 	// skips it, unless the file has one column.
 	firstBlank int
+	// firstLF and firstCRLF are the first lines ending so (0: none).
+	firstLF, firstCRLF int
 
 	// The record being parsed.
 	inRecord  bool
@@ -282,6 +284,9 @@ func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error
 					return sc, sc.err()
 				}
 				sc.line(ln, line)
+			}
+			if ln <= d.skip || !sc.inRecord {
+				sc.lineEnd(ln, line) // a record's end (or a skipped line's), not a quoted field's
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
@@ -477,6 +482,28 @@ func (sc *csvScan) endRecord() {
 		sc.names = append(sc.names, sc.headerName(len(sc.names)))
 	}
 	sc.record(sc.recLine, sc.fields+1)
+}
+
+// lineEnd notes how a line outside a quoted field ends. DuckDB takes the file's
+// line end from its start: after LF lines, CRLF records come out as nothing at
+// all (or as a parser error), so a mix is refused at the first line that differs.
+func (sc *csvScan) lineEnd(ln int, line []byte) {
+	if !bytes.HasSuffix(line, []byte("\n")) {
+		return
+	}
+	crlf := bytes.HasSuffix(line, []byte("\r\n"))
+	first := sc.firstLF == 0 && sc.firstCRLF == 0
+	switch {
+	case crlf && sc.firstCRLF == 0:
+		sc.firstCRLF = ln
+	case !crlf && sc.firstLF == 0:
+		sc.firstLF = ln
+	default:
+		return
+	}
+	if !first {
+		sc.problem(ln, "line ends mix LF (line %d) and CRLF (line %d), which DuckDB misreads: convert them to one kind", sc.firstLF, sc.firstCRLF)
+	}
 }
 
 // blank notes a blank line. DuckDB skips one between records, but takes one

@@ -202,6 +202,13 @@ func TestImportRefusesMalformedCSV(t *testing.T) {
 			lines: []string{":3: blank line in a one-column file: DuckDB would read it as a row of NULL; remove it"},
 		},
 		{
+			// Found by FuzzImportCSV: DuckDB read no row at all.
+			name:  "LF lines to skip, then CRLF records",
+			yaml:  notesWith("      csv: {skip_rows: 1}\n"),
+			file:  func(t *testing.T) string { return writeFile(t, "notes.csv", "exported by x\nid,note\r\n1,a\r\n") },
+			lines: []string{":2: line ends mix LF (line 1) and CRLF (line 2), which DuckDB misreads: convert them to one kind"},
+		},
+		{
 			// Found by FuzzImportCSV: DuckDB refused the whole file, unnumbered.
 			name: "UTF-16 beyond U+FFFF",
 			yaml: notesWith("      csv: {encoding: utf-16}\n"),
@@ -367,4 +374,26 @@ func TestImportNullTokens(t *testing.T) {
 		}
 		mustContain(t, "error", err.Error(), "column dep_time", `"NA"`, "INTEGER")
 	})
+}
+
+// TestScanCSVLineEnds: line ends are one kind outside quoted fields; a quoted
+// field may hold the other (an LF typed into a cell of a CRLF export).
+func TestScanCSVLineEnds(t *testing.T) {
+	d := dialect{delim: ',', quote: '"', escape: '"', header: true, encoding: "utf-8"}
+	for _, tc := range []struct {
+		file string
+		ok   bool
+	}{
+		{"id,note\n1,a\n", true},
+		{"id,note\r\n1,a\r\n", true},
+		{"id,note\r\n1,\"a\nb\"\r\n2,c", true},
+		{"id,note\n1,\"a\r\nb\"\n", true},
+		{"id,note\n1,a\r\n", false},
+		{"id,note\r\n1,a\n2,b\r\n", false},
+	} {
+		_, err := scanReader(strings.NewReader(tc.file), "in.csv", d, 2)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: error %v, want accepted %t", tc.file, err, tc.ok)
+		}
+	}
 }
