@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO_LAKE ?= ./lake/demo
 
-.PHONY: build demo test lint bench image clean
+.PHONY: build demo test lint bench fuzz image clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./worker
@@ -35,6 +35,22 @@ lint:
 # Performance at the reference scale (DESIGN section 8): rows/s and peak RSS.
 bench: build
 	./tests/bench.sh
+
+# Go native fuzzing, one target at a time for FUZZTIME each (README "Fuzzing");
+# a crasher lands in the package's testdata/fuzz/<target>/: keep it as a seed.
+FUZZTIME ?= 60s
+# Minimizing a new input (default 60 s) would eat a target's time on the large spec seeds.
+FUZZMINIMIZE ?= 5s
+FUZZ_TARGETS := \
+	./internal/spec:FuzzLoad \
+	./internal/lake:FuzzParseManifest ./internal/lake:FuzzParsePointer \
+	./internal/lake:FuzzParseDate ./internal/lake:FuzzRunID \
+	./tasks/bronze:FuzzScanCSV ./tasks/bronze:FuzzImportCSV
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg; \
+	done
 
 # The image, where a Docker engine runs (CI builds its binary with docker/build.sh).
 image:

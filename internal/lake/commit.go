@@ -2,10 +2,10 @@ package lake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 )
 
@@ -179,11 +179,69 @@ func ReadPointer(ctx context.Context, l Lake, p string) (*Pointer, int64, error)
 	if err != nil {
 		return nil, 0, err
 	}
-	var ptr Pointer
-	if err := json.Unmarshal(b, &ptr); err != nil {
-		return nil, 0, fmt.Errorf("parse pointer %s: %w", p, err)
+	ptr, err := ParsePointer(b)
+	if err != nil {
+		return nil, 0, fmt.Errorf("pointer %s: %w", p, err)
 	}
-	return &ptr, gen, nil
+	return ptr, gen, nil
+}
+
+// ParsePointer decodes and validates a table pointer's bytes.
+func ParsePointer(b []byte) (*Pointer, error) {
+	var ptr Pointer
+	if err := decodeOne(b, &ptr); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := ptr.Validate(); err != nil {
+		return nil, err
+	}
+	return &ptr, nil
+}
+
+// Validate checks what readers take from a pointer: its version, a partition
+// whose key=value is one path segment, a valid run id, and a manifest path
+// inside the lake. Pointers are read from the lake, so none of it is trusted.
+func (p *Pointer) Validate() error {
+	if p.Version != ManifestVersion {
+		return fmt.Errorf("unsupported pointer version %d (want %d)", p.Version, ManifestVersion)
+	}
+	if err := checkPartitionMap(p.Partition); err != nil {
+		return err
+	}
+	if p.RunID != "" {
+		if err := CheckRunID(p.RunID); err != nil {
+			return err
+		}
+	}
+	if p.Manifest != "" {
+		if err := CheckPath(p.Manifest); err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+	}
+	if c := p.LastCommit; c != nil {
+		if err := checkPartitionMap(c.Partition); err != nil {
+			return fmt.Errorf("last_commit: %w", err)
+		}
+		if c.RunID != "" {
+			if err := CheckRunID(c.RunID); err != nil {
+				return fmt.Errorf("last_commit: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkPartitionMap admits no partition or one key=value that is one lake path segment.
+func checkPartitionMap(part map[string]string) error {
+	if len(part) > 1 {
+		return fmt.Errorf("partition must have one key, has %d", len(part))
+	}
+	for k, v := range part {
+		if k == "" || v == "" || strings.Contains(k, "=") || CheckPath(k+"="+v) != nil || strings.Contains(k+v, "/") {
+			return fmt.Errorf("partition %q=%q is not one path segment", k, v)
+		}
+	}
+	return nil
 }
 
 // Partition is a committed (or staged) partition resolved through its manifest.

@@ -204,15 +204,40 @@ func ReadManifest(ctx context.Context, l Lake, p string) (*Manifest, int64, erro
 	if err != nil {
 		return nil, 0, err
 	}
-	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&m); err != nil {
-		return nil, 0, fmt.Errorf("parse manifest %s: %w", p, err)
-	}
-	if err := m.Validate(); err != nil {
+	m, err := ParseManifest(b)
+	if err != nil {
 		return nil, 0, fmt.Errorf("manifest %s: %w", p, err)
 	}
-	return &m, gen, nil
+	return m, gen, nil
+}
+
+// ParseManifest decodes and validates a manifest's bytes: one JSON object, nothing after it.
+func ParseManifest(b []byte) (*Manifest, error) {
+	var m Manifest
+	if err := decodeOne(b, &m); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// decodeOne decodes b as exactly one JSON object into v: a document that is
+// null, not an object, or followed by more data is refused.
+func decodeOne(b []byte, v any) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if int(dec.InputOffset()) != len(b) {
+		return errors.New("data after the JSON object")
+	}
+	return nil
 }
 
 // datePattern is a partition date; values are checked with time.Parse too.

@@ -139,6 +139,23 @@ func mustImport(t *testing.T, env testEnv, table, d string, files ...string) *au
 	return rec
 }
 
+// importedPart is the lake path of the i-th file an import wrote into a partition
+// (its name carries the import's id, so it is read from the manifest).
+func importedPart(t *testing.T, env testEnv, table, d string, i int) string {
+	t.Helper()
+	m := readManifestRaw(t, env, manifestPath(table, d))
+	if i >= len(m.Files) {
+		t.Fatalf("%s lists %d files, want a file %d", manifestPath(table, d), len(m.Files), i)
+	}
+	return path.Join(partDir(table, d), m.Files[i].Path)
+}
+
+// localPart is importedPart's local path on a local lake.
+func localPart(t *testing.T, env testEnv, table, d string, i int) string {
+	t.Helper()
+	return env.Lake.(lake.Localizer).LocalPath(importedPart(t, env, table, d, i))
+}
+
 // readManifestRaw reads a manifest without validating it.
 func readManifestRaw(t *testing.T, env testEnv, p string) *lake.Manifest {
 	t.Helper()
@@ -194,8 +211,9 @@ func writeParquet(t *testing.T, query string) string {
 	return out
 }
 
-// replacePart swaps a partition's part-00000.parquet for the rows of query and
-// updates the manifest to match, so only what the new rows hold can fail a check.
+// replacePart replaces a partition's files with part-00000.parquet holding the
+// rows of query and updates the manifest to match, so only what the new rows hold
+// can fail a check.
 func replacePart(t *testing.T, env testEnv, table, d, query string) {
 	t.Helper()
 	ctx := context.Background()

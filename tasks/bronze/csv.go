@@ -210,6 +210,11 @@ type csvScan struct {
 	problems []csvProblem
 	bad      int
 	lastBad  int // the line of the last problem, so a line counts once
+	// firstBlank is the first blank line after the header (0: none): DuckDB
+	// skips it, unless the file has one column.
+	firstBlank int
+	// firstLF and firstCRLF are the first lines ending so (0: none).
+	firstLF, firstCRLF int
 
 	// The record being parsed.
 	inRecord  bool
@@ -231,8 +236,20 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 		return nil, err
 	}
 	defer closeInput()
-	sc := &csvScan{d: d, file: in.name, ncols: ncols, collect: d.header}
+	sc, err := scanReader(r, in.name, d, ncols)
+	if err != nil && sc == nil {
+		return nil, fail.Data(fmt.Errorf("read %s: %w", in.name, err))
+	}
+	return sc, err
+}
+
+// scanReader pre-scans the text of a file named name (decompressed, as read).
+// It returns a nil scan with a plain error when reading fails, and the scan with
+// a data error when the file is malformed.
+func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error) {
+	sc := &csvScan{d: d, file: name, ncols: ncols, collect: d.header}
 	br := bufio.NewReaderSize(r, 1<<18)
+	var check *utf16Check
 	if d.encoding == "utf-16" {
 		// DuckDB reads UTF-16 as little-endian (a BOM FF FE is optional); a
 		// big-endian file would come out as nothing at all.
@@ -240,7 +257,8 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 			sc.problem(1, "UTF-16 big-endian (BOM FE FF) is not supported: convert the file to UTF-16LE or UTF-8")
 			return sc, sc.err()
 		}
-		br = bufio.NewReaderSize(transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()), 1<<18)
+		check = &utf16Check{r: br, line: 1}
+		br = bufio.NewReaderSize(transform.NewReader(check, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()), 1<<18)
 	}
 	var long []byte
 	ln := 0
@@ -267,16 +285,59 @@ func scanCSV(in input, d dialect, ncols int) (*csvScan, error) {
 				}
 				sc.line(ln, line)
 			}
+			if ln <= d.skip || !sc.inRecord {
+				sc.lineEnd(ln, line) // a record's end (or a skipped line's), not a quoted field's
+			}
 		}
 		if errors.Is(rerr, io.EOF) {
 			break
 		}
 		if rerr != nil {
-			return nil, fail.Data(fmt.Errorf("read %s: %w", in.name, rerr))
+			return nil, rerr
 		}
+	}
+	if check != nil && check.badLine > 0 {
+		// The decoder would make U+FFFD of it, or a character DuckDB's UTF-16
+		// reader refuses: it reads no surrogate at all, paired or not.
+		sc.problem(check.badLine, "UTF-16 surrogate code unit 0x%04X (a character beyond U+FFFF, such as an emoji, or broken UTF-16): DuckDB reads neither, convert the file to UTF-8", check.badUnit)
 	}
 	sc.end(ln)
 	return sc, sc.err()
+}
+
+// utf16Check passes UTF-16LE bytes through and finds the first surrogate code
+// unit, with the line it is on.
+type utf16Check struct {
+	r       io.Reader
+	odd     []byte // a byte of a code unit split across reads
+	line    int
+	badLine int
+	badUnit uint16
+}
+
+func (c *utf16Check) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	b := p[:n]
+	if len(c.odd) > 0 && len(b) > 0 {
+		c.unit(uint16(c.odd[0]) | uint16(b[0])<<8)
+		c.odd, b = c.odd[:0], b[1:]
+	}
+	for ; len(b) >= 2; b = b[2:] {
+		c.unit(uint16(b[0]) | uint16(b[1])<<8)
+	}
+	if len(b) == 1 {
+		c.odd = append(c.odd[:0], b[0])
+	}
+	return n, err
+}
+
+func (c *utf16Check) unit(u uint16) {
+	switch {
+	case u >= 0xD800 && u <= 0xDFFF && c.badLine == 0:
+		c.badLine, c.badUnit = c.line, u
+	case u == '\n':
+		c.line++
+	}
 }
 
 // lineEndsWithCR reports whether a line read up to LF holds a CR before its end:
@@ -327,6 +388,8 @@ func (sc *csvScan) line(ln int, line []byte) {
 		body := bytes.TrimRight(line, "\r\n")
 		if len(body) > 0 {
 			sc.record(ln, bytes.Count(body, []byte{sc.d.delim})+1)
+		} else {
+			sc.blank(ln)
 		}
 		return
 	}
@@ -412,12 +475,47 @@ func (sc *csvScan) endField() {
 func (sc *csvScan) endRecord() {
 	sc.inRecord = false
 	if !sc.content && sc.fields == 0 {
-		return // a blank line, which DuckDB skips too
+		sc.blank(sc.recLine)
+		return
 	}
 	if sc.collect {
 		sc.names = append(sc.names, sc.headerName(len(sc.names)))
 	}
 	sc.record(sc.recLine, sc.fields+1)
+}
+
+// lineEnd notes how a line outside a quoted field ends. DuckDB takes the file's
+// line end from its start: after LF lines, CRLF records come out as nothing at
+// all (or as a parser error), so a mix is refused at the first line that differs.
+func (sc *csvScan) lineEnd(ln int, line []byte) {
+	if !bytes.HasSuffix(line, []byte("\n")) {
+		return
+	}
+	crlf := bytes.HasSuffix(line, []byte("\r\n"))
+	first := sc.firstLF == 0 && sc.firstCRLF == 0
+	switch {
+	case crlf && sc.firstCRLF == 0:
+		sc.firstCRLF = ln
+	case !crlf && sc.firstLF == 0:
+		sc.firstLF = ln
+	default:
+		return
+	}
+	if !first {
+		sc.problem(ln, "line ends mix LF (line %d) and CRLF (line %d), which DuckDB misreads: convert them to one kind", sc.firstLF, sc.firstCRLF)
+	}
+}
+
+// blank notes a blank line. DuckDB skips one between records, but takes one
+// before the header for the header (and the header for a record: refused here),
+// and reads one in a one-column file as a row of NULL (refused at the end).
+func (sc *csvScan) blank(ln int) {
+	switch {
+	case sc.collect:
+		sc.problem(ln, "blank line before the header: DuckDB would read it as the header, and the header as a row; remove it")
+	case sc.firstBlank == 0:
+		sc.firstBlank = ln
+	}
 }
 
 // headerName is the current value as a column name: trimmed, decoded from
@@ -476,6 +574,9 @@ func (sc *csvScan) end(ln int) {
 		sc.problem(sc.quoteLine, "unterminated quote: the quoted field that opens on this line runs to the end of the file")
 	case sc.inRecord:
 		sc.endRecord()
+	}
+	if sc.want == 1 && sc.firstBlank > 0 {
+		sc.problem(sc.firstBlank, "blank line in a one-column file: DuckDB would read it as a row of NULL; remove it")
 	}
 	if sc.want == 0 && sc.d.header {
 		if sc.d.skip == 0 {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
-	"github.com/shoplake/lakehouse/internal/lake"
 )
 
 // notesSpec is a small bronze table; %s is spliced in at table level (a csv block).
@@ -188,6 +186,37 @@ func TestImportRefusesMalformedCSV(t *testing.T) {
 			},
 			lines: []string{":1: UTF-16 big-endian (BOM FE FF) is not supported: convert the file to UTF-16LE or UTF-8"},
 		},
+		{
+			// Found by FuzzImportCSV: DuckDB took the blank line for the header
+			// and imported the header as a row.
+			name:  "blank line before the header",
+			yaml:  notesWith("      csv: {delimiter: \",\"}\n"),
+			file:  func(t *testing.T) string { return writeFile(t, "notes.csv", "\nid,note\n1,a\n") },
+			lines: []string{":1: blank line before the header: DuckDB would read it as the header, and the header as a row; remove it"},
+		},
+		{
+			// Found by FuzzImportCSV: DuckDB reads it as a row of NULL.
+			name:  "blank line in a one-column file",
+			yaml:  "pipeline: ids\nbronze:\n  tables:\n    - name: ids\n      columns:\n        - {name: id, type: VARCHAR}\n",
+			file:  func(t *testing.T) string { return writeFile(t, "ids.csv", "id\n1\n\n2\n") },
+			lines: []string{":3: blank line in a one-column file: DuckDB would read it as a row of NULL; remove it"},
+		},
+		{
+			// Found by FuzzImportCSV: DuckDB read no row at all.
+			name:  "LF lines to skip, then CRLF records",
+			yaml:  notesWith("      csv: {skip_rows: 1}\n"),
+			file:  func(t *testing.T) string { return writeFile(t, "notes.csv", "exported by x\nid,note\r\n1,a\r\n") },
+			lines: []string{":2: line ends mix LF (line 1) and CRLF (line 2), which DuckDB misreads: convert them to one kind"},
+		},
+		{
+			// Found by FuzzImportCSV: DuckDB refused the whole file, unnumbered.
+			name: "UTF-16 beyond U+FFFF",
+			yaml: notesWith("      csv: {encoding: utf-16}\n"),
+			file: func(t *testing.T) string {
+				return writeBytes(t, "notes.csv", utf16LE("id,note\n1,a\n2,\U0001F600\n"))
+			},
+			lines: []string{":3: UTF-16 surrogate code unit 0xD83D (a character beyond U+FFFF, such as an emoji, or broken UTF-16): DuckDB reads neither, convert the file to UTF-8"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -277,7 +306,7 @@ func TestImportCSVDialects(t *testing.T) {
 			if rec.RowsOut != 2 {
 				t.Errorf("rows = %d, want 2", rec.RowsOut)
 			}
-			part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("notes", day), "part-00000.parquet"))
+			part := localPart(t, env, "notes", day, 0)
 			q := "SELECT string_agg(id || '|' || coalesce(note, 'NULL'), '|' ORDER BY id) FROM read_parquet(" + duck.Str(part) + ")"
 			if got := queryOne(t, q); got != want {
 				t.Errorf("notes = %v, want %s", got, want)
@@ -318,7 +347,7 @@ func TestImportNullTokens(t *testing.T) {
 		if rec.RowsOut != 36 {
 			t.Errorf("rows = %d, want 36", rec.RowsOut)
 		}
-		part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("flights", day), "part-00000.parquet"))
+		part := localPart(t, env, "flights", day, 0)
 		q := "SELECT concat_ws('|', count(*) - count(dep_time), count(*) - count(dep_delay), count(*) - count(arr_delay), count(*) - count(air_time), " +
 			"count(*) FILTER (WHERE tailnum = 'NA'), count(*) - count(tailnum), min(year), typeof(min(time_hour))) FROM read_parquet(" + duck.Str(part) + ")"
 		if got := queryOne(t, q); got != "3|3|4|4|1|0|2013|TIMESTAMP" {
@@ -331,7 +360,7 @@ func TestImportNullTokens(t *testing.T) {
 {"year": 2013, "dep_time": 517, "dep_delay": 2, "arr_delay": "11", "carrier": "UA", "tailnum": "N14228", "air_time": 227, "time_hour": "2013-01-01 05:00:00"}
 `)
 		mustImport(t, env, "flights", day, f)
-		part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("flights", day), "part-00000.parquet"))
+		part := localPart(t, env, "flights", day, 0)
 		q := "SELECT concat_ws('|', count(dep_time), count(dep_delay), count(arr_delay), count(air_time), max(tailnum)) FROM read_parquet(" + duck.Str(part) + ")"
 		if got := queryOne(t, q); got != "1|1|1|1|NA" {
 			t.Errorf("counts = %v, want 1|1|1|1|NA", got)
@@ -345,4 +374,26 @@ func TestImportNullTokens(t *testing.T) {
 		}
 		mustContain(t, "error", err.Error(), "column dep_time", `"NA"`, "INTEGER")
 	})
+}
+
+// TestScanCSVLineEnds: line ends are one kind outside quoted fields; a quoted
+// field may hold the other (an LF typed into a cell of a CRLF export).
+func TestScanCSVLineEnds(t *testing.T) {
+	d := dialect{delim: ',', quote: '"', escape: '"', header: true, encoding: "utf-8"}
+	for _, tc := range []struct {
+		file string
+		ok   bool
+	}{
+		{"id,note\n1,a\n", true},
+		{"id,note\r\n1,a\r\n", true},
+		{"id,note\r\n1,\"a\nb\"\r\n2,c", true},
+		{"id,note\n1,\"a\r\nb\"\n", true},
+		{"id,note\n1,a\r\n", false},
+		{"id,note\r\n1,a\n2,b\r\n", false},
+	} {
+		_, err := scanReader(strings.NewReader(tc.file), "in.csv", d, 2)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: error %v, want accepted %t", tc.file, err, tc.ok)
+		}
+	}
 }

@@ -34,11 +34,13 @@ type ImportOptions struct {
 }
 
 // Import converts local files into a bronze partition: one Parquet file per input
-// (part-00000.parquet, ...) typed as the spec's bronze columns, then the partition's
-// _MANIFEST.json, written last and create-only, as the commit point. Bronze is
-// immutable: importing into a partition that has a manifest is a usage error unless
-// the files would be byte-identical, which is a no-op. On any failure no manifest is
-// written and the uploaded files are removed (best effort).
+// (part-<import id>-00000.parquet, ...) typed as the spec's bronze columns, each
+// uploaded create-only, then the partition's _MANIFEST.json, written last and
+// create-only, as the commit point (commit.go). Bronze is immutable: importing
+// into a partition that has a manifest is a data conflict (exit 3) unless the
+// files would be byte-identical and the partition's files are intact, which is a
+// no-op. On any failure, a signal included, the import removes only its own files
+// and only when no manifest names them: the partition is complete or absent.
 func Import(ctx context.Context, env *tasks.Env, o ImportOptions) (*audit.Record, error) {
 	tg, err := resolve(env, o.Table, o.Partition)
 	if err != nil {
@@ -148,9 +150,12 @@ func (im *importer) run(ctx context.Context, names []string) (importResult, erro
 	}
 
 	// Convert every input before touching the lake: a bad file leaves no trace.
+	// The files are named after this import (part-<id>-00000.parquet), so no
+	// other import of the partition ever writes one of them.
+	id := newImportID()
 	locals := make([]string, len(inputs))
 	for i, in := range inputs {
-		name := fmt.Sprintf("part-%05d.parquet", i)
+		name := fmt.Sprintf("part-%s-%05d.parquet", id, i)
 		locals[i] = filepath.Join(tmp, name)
 		rows, err := im.convert(ctx, s, in, types, locals[i])
 		if err != nil {
@@ -165,9 +170,10 @@ func (im *importer) run(ctx context.Context, names []string) (importResult, erro
 		res.rows += rows
 	}
 
-	mp := im.tg.manifestPath()
-	if done, err := im.alreadyImported(ctx, res.files); err != nil || done {
-		res.unchanged = done
+	if cur, err := im.existing(ctx, res.files); err != nil || cur != nil {
+		if cur != nil {
+			res.files, res.unchanged = cur.Files, true
+		}
 		return res, err
 	}
 
@@ -183,69 +189,11 @@ func (im *importer) run(ctx context.Context, names []string) (importResult, erro
 	for i, c := range im.tg.table.Columns {
 		m.Schema = append(m.Schema, lake.Field{Name: c.Name, Type: types[i]})
 	}
-
-	var written []string
-	cleanup := func() {
-		for _, p := range written {
-			if err := im.env.Lake.Delete(context.WithoutCancel(ctx), p); err != nil {
-				im.log.Warn("uploaded file not removed after a failed import", "path", p, "error", err)
-			}
-		}
+	same, err := im.commit(ctx, &m, locals)
+	if same != nil {
+		res.files, res.unchanged = same.Files, true
 	}
-	for i, f := range res.files {
-		p := path.Join(im.tg.dir, f.Path)
-		info, err := lake.Upload(ctx, im.env.Lake, locals[i], p, lake.Precondition{})
-		if err != nil {
-			cleanup()
-			return res, err
-		}
-		written = append(written, p)
-		if !f.Matches(info) {
-			cleanup()
-			return res, fmt.Errorf("uploaded %s differs from the local file (crc32c %s, want %s)", p, info.CRC32C, f.CRC32C)
-		}
-	}
-	_, err = lake.WriteBytes(ctx, im.env.Lake, mp, lake.EncodeJSON(&m), lake.Precondition{DoesNotExist: true})
-	if errors.Is(err, lake.ErrPrecondition) {
-		// Another import committed the partition meanwhile. The files now in the
-		// folder may be its own, so none are removed.
-		done, err := im.alreadyImported(ctx, res.files)
-		res.unchanged = done
-		return res, err
-	}
-	if err != nil {
-		cleanup()
-		return res, err
-	}
-	return res, nil
-}
-
-// alreadyImported reports whether the partition has a manifest listing exactly
-// these files; a manifest listing other files is a usage error (bronze is immutable).
-func (im *importer) alreadyImported(ctx context.Context, files []lake.File) (bool, error) {
-	mp := im.tg.manifestPath()
-	cur, _, err := lake.ReadManifest(ctx, im.env.Lake, mp)
-	if errors.Is(err, lake.ErrNotExist) {
-		return false, nil
-	}
-	immutable := fmt.Errorf("bronze partitions are immutable and %s already exists with other files; import into another partition", im.env.Lake.URI(mp))
-	if err != nil {
-		if _, serr := im.env.Lake.Stat(ctx, mp); serr == nil {
-			// It exists but does not parse: still the partition's commit point.
-			return false, fail.Usage(immutable)
-		}
-		return false, err
-	}
-	if len(cur.Files) != len(files) || cur.Table != im.tg.table.Name || cur.Partition[im.tg.key] != im.tg.value {
-		return false, fail.Usage(immutable)
-	}
-	for i, f := range files {
-		c := cur.Files[i]
-		if c.Path != f.Path || c.CRC32C != f.CRC32C || c.Bytes != f.Bytes {
-			return false, fail.Usage(immutable)
-		}
-	}
-	return true, nil
+	return res, err
 }
 
 // fileURI names a local input file in audits.

@@ -34,7 +34,7 @@ func TestImportThenValidate(t *testing.T) {
 		name  string
 		files func(t *testing.T) []string
 		rows  int64
-		// query over the imported part-00000.parquet that must return true
+		// query over the first imported file that must return true
 		verify string
 		// status is the validation report's (warn: an extra column came along)
 		status string
@@ -80,7 +80,7 @@ func TestImportThenValidate(t *testing.T) {
 				t.Errorf("import audit = %+v, want success with %d rows and %d outputs", rec, tc.rows, len(files))
 			}
 			stored := readAudit(t, env, spec.TaskBronzeImport, "orders", day)
-			if stored.RowsOut != tc.rows || stored.Outputs[0].URI != env.Lake.URI(path.Join(partDir("orders", day), "part-00000.parquet")) {
+			if stored.RowsOut != tc.rows || stored.Outputs[0].URI != env.Lake.URI(importedPart(t, env, "orders", day, 0)) {
 				t.Errorf("stored import audit = %+v", stored)
 			}
 
@@ -93,7 +93,7 @@ func TestImportThenValidate(t *testing.T) {
 				len(m.Schema) != 7 || m.Schema[0] != (lake.Field{Name: "order_id", Type: "VARCHAR"}) || m.ExtractedAt == "" {
 				t.Errorf("manifest = %+v", m)
 			}
-			part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("orders", day), "part-00000.parquet"))
+			part := localPart(t, env, "orders", day, 0)
 			if got := queryOne(t, fmt.Sprintf(tc.verify, "read_parquet("+duck.Str(part)+")")); got != true {
 				t.Errorf("%s = %v, want true", tc.verify, got)
 			}
@@ -247,7 +247,7 @@ bronze:
 		t.Fatal(err)
 	}
 	mustImport(t, env, "orders", day, csv)
-	part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("orders", day), "part-00000.parquet"))
+	part := localPart(t, env, "orders", day, 0)
 	from := "read_parquet(" + duck.Str(part) + ", hive_partitioning = false)"
 	q := "SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE SELECT * FROM " + from + ")"
 	if got := queryOne(t, q); got != "id BIGINT, amount DECIMAL(12,2), note VARCHAR, extra VARCHAR" {
@@ -290,16 +290,17 @@ func TestImportIsImmutable(t *testing.T) {
 	t.Run("identical import is a no-op", func(t *testing.T) {
 		copyOf := writeFile(t, "again.csv", ordersCSV)
 		rec := mustImport(t, env, "orders", day, copyOf)
-		if rec.RowsOut != 9 || len(rec.Outputs) != 1 {
-			t.Errorf("audit = %+v", rec)
+		if rec.RowsOut != 9 || len(rec.Outputs) != 1 || rec.Outputs[0].URI != env.Lake.URI(importedPart(t, env, "orders", day, 0)) {
+			t.Errorf("audit = %+v, want the partition's file as its output", rec)
 		}
 		unchanged(t)
+		checkOnePartition(t, env.Lake, "orders", day) // the no-op uploaded nothing
 	})
 	t.Run("different content is refused", func(t *testing.T) {
 		other := writeFile(t, "other.csv", ordersHeader+"o1,c1,t,placed,1,USD,t\n")
 		_, err := Import(ctx, env.Env, ImportOptions{Table: "orders", Partition: day, Files: []string{other}})
-		if fail.Code(err) != fail.BadUsage {
-			t.Fatalf("exit code %d (%v), want 2", fail.Code(err), err)
+		if fail.Code(err) != fail.BadData {
+			t.Fatalf("exit code %d (%v), want 3 (a data conflict)", fail.Code(err), err)
 		}
 		mustContain(t, "error", err.Error(), "immutable", mp)
 		unchanged(t)
@@ -309,8 +310,8 @@ func TestImportIsImmutable(t *testing.T) {
 	})
 	t.Run("more files are refused", func(t *testing.T) {
 		_, err := Import(ctx, env.Env, ImportOptions{Table: "orders", Partition: day, Files: []string{csv, csv}})
-		if fail.Code(err) != fail.BadUsage {
-			t.Fatalf("exit code %d (%v), want 2", fail.Code(err), err)
+		if fail.Code(err) != fail.BadData {
+			t.Fatalf("exit code %d (%v), want 3", fail.Code(err), err)
 		}
 		unchanged(t)
 	})
@@ -400,7 +401,7 @@ bronze:
 	if rec.RowsOut != 99 {
 		t.Errorf("imported %d rows, want 99", rec.RowsOut)
 	}
-	part := env.Lake.(lake.Localizer).LocalPath(path.Join(partDir("orders", "2018-04-09"), "part-00000.parquet"))
+	part := localPart(t, env, "orders", "2018-04-09", 0)
 	q := "SELECT count(DISTINCT id) = 99 AND min(order_date) = DATE '2018-01-01' AND count(*) FILTER (WHERE status = 'completed') = 67 FROM read_parquet(" + duck.Str(part) + ")"
 	if got := queryOne(t, q); got != true {
 		t.Errorf("%s = %v", q, got)

@@ -21,7 +21,7 @@ import (
 const ordersFrom = " FROM (VALUES ('o1', 'c1', 't', 'placed', '1.00', 'USD', 't'), ('o2', 'c2', 't', 'paid', '2.00', 'EUR', 't')) v(order_id, customer_id, order_ts, status, total_amount, currency, updated_at)"
 
 func TestValidateFailures(t *testing.T) {
-	part0 := path.Join(partDir("orders", day), "part-00000.parquet")
+	part0 := func(t *testing.T, env testEnv) string { return importedPart(t, env, "orders", day, 0) }
 	tests := []struct {
 		name string
 		// since is ValidateOptions.Since
@@ -62,12 +62,12 @@ func TestValidateFailures(t *testing.T) {
 		{
 			name: "listed file missing",
 			breaks: func(t *testing.T, env testEnv) {
-				if err := env.Lake.Delete(context.Background(), part0); err != nil {
+				if err := env.Lake.Delete(context.Background(), part0(t, env)); err != nil {
 					t.Fatal(err)
 				}
 			},
 			check: CheckFilesExist, only: true,
-			wants: []string{"part-00000.parquet not found"},
+			wants: []string{"-00000.parquet not found"},
 		},
 		{
 			name: "wrong checksum",
@@ -75,7 +75,7 @@ func TestValidateFailures(t *testing.T) {
 				rewriteManifest(t, env, manifestPath("orders", day), func(m *lake.Manifest) { m.Files[0].CRC32C = lake.CRC32C([]byte("other")) })
 			},
 			check: CheckFileChecksums, only: true,
-			wants: []string{"part-00000.parquet has crc32c"},
+			wants: []string{"-00000.parquet has crc32c"},
 		},
 		{
 			name: "wrong size",
@@ -83,18 +83,18 @@ func TestValidateFailures(t *testing.T) {
 				rewriteManifest(t, env, manifestPath("orders", day), func(m *lake.Manifest) { m.Files[0].Bytes++ })
 			},
 			check: CheckFileSizes, only: true,
-			wants: []string{"part-00000.parquet has"},
+			wants: []string{"-00000.parquet has"},
 		},
 		{
 			name: "truncated parquet",
 			breaks: func(t *testing.T, env testEnv) {
 				ctx := context.Background()
-				b, err := lake.ReadAll(ctx, env.Lake, part0)
+				b, err := lake.ReadAll(ctx, env.Lake, part0(t, env))
 				if err != nil {
 					t.Fatal(err)
 				}
 				b = b[:len(b)/2]
-				if _, err := lake.WriteBytes(ctx, env.Lake, part0, b, lake.Precondition{}); err != nil {
+				if _, err := lake.WriteBytes(ctx, env.Lake, part0(t, env), b, lake.Precondition{}); err != nil {
 					t.Fatal(err)
 				}
 				rewriteManifest(t, env, manifestPath("orders", day), func(m *lake.Manifest) {
@@ -102,7 +102,7 @@ func TestValidateFailures(t *testing.T) {
 				})
 			},
 			check: CheckFilesReadable, only: true,
-			wants: []string{"files_readable: unreadable Parquet file(s): part-00000.parquet: ", "at end of file 'part-00000.parquet'"},
+			wants: []string{"files_readable: unreadable Parquet file(s): part-", "-00000.parquet: ", "at end of file 'part-"},
 		},
 		{
 			name: "missing column",
@@ -145,7 +145,7 @@ func TestValidateFailures(t *testing.T) {
 			name: "path escaping the folder",
 			breaks: func(t *testing.T, env testEnv) {
 				// A real Parquet file next to the partition folder, which must not be read.
-				if _, err := env.Lake.Copy(context.Background(), part0, path.Join("bronze", "orders", "x.parquet"), lake.Precondition{}); err != nil {
+				if _, err := env.Lake.Copy(context.Background(), part0(t, env), path.Join("bronze", "orders", "x.parquet"), lake.Precondition{}); err != nil {
 					t.Fatal(err)
 				}
 				rewriteManifest(t, env, manifestPath("orders", day), func(m *lake.Manifest) {
@@ -479,7 +479,7 @@ func TestValidateTruncatedOnRemoteLake(t *testing.T) {
 	}
 	env := newEnvOn(t, shopSpec(t), hiddenLake{local})
 	mustImport(t, env, "orders", day, writeFile(t, "orders.csv", ordersCSV))
-	p := local.LocalPath(path.Join(partDir("orders", day), "part-00000.parquet"))
+	p := local.LocalPath(importedPart(t, env, "orders", day, 0))
 	if err := os.Truncate(p, 10); err != nil {
 		t.Fatal(err)
 	}
