@@ -177,8 +177,8 @@ type orderBook struct {
 
 // world is the state carried from day to day.
 type world struct {
-	seed  int64
-	scale float64
+	seed     int64
+	scale    float64
 	heads    []string // timestamp prefix of every generated day
 	compacts []string // yyyymmdd of every generated day, inside ids
 
