@@ -196,8 +196,8 @@ func (s *Spec) Graph() *Graph {
 func (s *Spec) publishOf(r Ref) (string, bool) {
 	switch r.Layer {
 	case LayerSilver:
-		if _, ok := s.SilverTable(r.Name); ok {
-			return publishNode(LayerSilver, r.Name).ID, true
+		if t, _, ok := s.SilverOf(r.Name); ok {
+			return publishNode(LayerSilver, t.Name).ID, true
 		}
 	case LayerDims:
 		if d, _, ok := s.DimOf(r.Name); ok {
