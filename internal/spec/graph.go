@@ -91,6 +91,9 @@ func node(task, table string) Node {
 }
 
 // publishNode is the node that publishes a table of a layer.
+// PublishID is the id of the node that publishes a layer's table.
+func PublishID(layer, table string) string { return publishNode(layer, table).ID }
+
 func publishNode(layer, table string) Node {
 	return Node{ID: TaskPublish + "." + layer + "." + table, Task: TaskPublish, Layer: layer, Table: table}
 }

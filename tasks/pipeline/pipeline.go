@@ -185,6 +185,9 @@ func stageRange(from, to string) (int, int, error) {
 // same partition did not succeed, or when a publish it depends on (through any
 // path) did not succeed for an earlier partition of this run: later partitions read
 // history (FK parents up to D, as-of transforms), so they would be built on a gap.
+// An incremental transform's build is skipped likewise after its own publish of
+// an earlier partition failed: it builds on its partition D-1. Partitions run in
+// date order, so a backfill from day k rebuilds k, k+1, ... in turn.
 func Run(ctx context.Context, env *tasks.Env, o Options) (*Result, error) {
 	steps, err := Plan(env, o)
 	if err != nil {
@@ -201,6 +204,12 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*Result, error) {
 		}
 		out := Outcome{Step: st}
 		why, nothing := blockedBy(g, st, status, brokenPublish, ancestors)
+		if why == "" && st.Node.Task == spec.TaskEnrichedBuild {
+			// An incremental transform builds on its own partition of the day before.
+			if t, ok := env.Spec.Transform(st.Node.Table); ok && t.Incremental {
+				why = brokenPublish[spec.PublishID(spec.LayerEnriched, t.Name)]
+			}
+		}
 		switch {
 		case why != "":
 			out.Status, out.SkippedBecause = audit.StatusSkipped, why
