@@ -3,7 +3,7 @@
 # DAG shop_dims_refresh: refresh the dim snapshots that are older than their max_age, in
 # parallel.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 495743e646a99e71316b2b05943f5ce985e0a955557af579a8ad608d55e78cb4
+# Spec sha256: 7f20e5fa2656f1a6f7c32f0c367db31dc12537b44af9fc69c2f002e31ea7906c
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -33,7 +33,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "495743e646a99e71316b2b05943f5ce985e0a955557af579a8ad608d55e78cb4"
+SPEC_SHA256 = "7f20e5fa2656f1a6f7c32f0c367db31dc12537b44af9fc69c2f002e31ea7906c"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"

@@ -204,11 +204,8 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*Result, error) {
 		}
 		out := Outcome{Step: st}
 		why, nothing := blockedBy(g, st, status, brokenPublish, ancestors)
-		if why == "" && st.Node.Task == spec.TaskEnrichedBuild {
-			// An incremental transform builds on its own partition of the day before.
-			if t, ok := env.Spec.Transform(st.Node.Table); ok && t.Incremental {
-				why = brokenPublish[spec.PublishID(spec.LayerEnriched, t.Name)]
-			}
+		if why == "" {
+			why = brokenPast(env.Spec, st, brokenPublish)
 		}
 		switch {
 		case why != "":
@@ -276,6 +273,19 @@ func blockedBy(g *spec.Graph, st Step, status map[string]Outcome, brokenPublish 
 		}
 	}
 	return "", nothing
+}
+
+// brokenPast names the failed step an incremental transform's build must skip
+// for: its own publish broke in an earlier partition of the run, and partition D
+// builds on D-1. "" for any other step.
+func brokenPast(s *spec.Spec, st Step, brokenPublish map[string]string) string {
+	if st.Node.Task != spec.TaskEnrichedBuild {
+		return ""
+	}
+	if t, ok := s.Transform(st.Node.Table); ok && t.Incremental {
+		return brokenPublish[spec.PublishID(spec.LayerEnriched, t.Name)]
+	}
+	return ""
 }
 
 // publishAncestors lists the publish nodes a node depends on through any path.
