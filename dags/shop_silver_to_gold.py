@@ -2,7 +2,7 @@
 #
 # DAG shop_silver_to_gold: bronze gates -> silver -> enriched -> gold for one partition.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 7f20e5fa2656f1a6f7c32f0c367db31dc12537b44af9fc69c2f002e31ea7906c
+# Spec sha256: 06cdf118a22ac665a8231900f39f24c4f1ba5cc4c65494cd51030ed5bdf67acc
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -35,7 +35,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "7f20e5fa2656f1a6f7c32f0c367db31dc12537b44af9fc69c2f002e31ea7906c"
+SPEC_SHA256 = "06cdf118a22ac665a8231900f39f24c4f1ba5cc4c65494cd51030ed5bdf67acc"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"

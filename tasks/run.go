@@ -28,9 +28,9 @@ func (e *Env) Run(ctx context.Context, task, table, partition string, body func(
 }
 
 // RunFrame is Run with extra log context or without an audit. A failed audit
-// write is logged; it fails a task that otherwise succeeded (exit 1: the audit is
-// what publish and the operator read), while a task that failed keeps its own,
-// more useful error.
+// write is logged and fails the task as infrastructure (exit 1), whatever the
+// body returned: the audit is what publish and the operator read, so a retry must
+// run the task again. The body's own error stays in the message.
 func (e *Env) RunFrame(ctx context.Context, f Frame, body func(rec *audit.Record, log *slog.Logger) error) (*audit.Record, error) {
 	log := e.Log.With(append([]any{"task", f.Task, "table", f.Table, "partition", f.Partition, "run_id", e.RunID}, f.Log...)...)
 	rec := &audit.Record{RunID: e.RunID, Task: f.Task, Table: f.Table, Partition: f.Partition,
@@ -53,11 +53,18 @@ func (e *Env) RunFrame(ctx context.Context, f Frame, body func(rec *audit.Record
 	}
 	if _, werr := audit.WriteRecord(ctx, e.Lake, rec); werr != nil {
 		log.Error("audit not written", "error", werr)
-		if err == nil {
-			err = fmt.Errorf("%s %s partition %s: write audit: %w", f.Task, f.Table, f.Partition, werr)
-		}
+		err = writeFailed(fmt.Sprintf("%s %s partition %s: write audit", f.Task, f.Table, f.Partition), werr, err)
 	}
 	return rec, err
+}
+
+// writeFailed is the error of a task whose audit or report write failed: an
+// infrastructure failure (exit 1) that keeps what the task itself returned.
+func writeFailed(what string, werr, taskErr error) error {
+	if taskErr == nil {
+		return fail.Infra(fmt.Errorf("%s: %w", what, werr))
+	}
+	return fail.Infra(fmt.Errorf("%s: %w (the task had failed: %v)", what, werr, taskErr))
 }
 
 // oneLine is an error as the audit's one-line cause.
@@ -80,9 +87,7 @@ func (e *Env) Gate(ctx context.Context, task, what, table, partition string, bod
 		}
 		if uri, werr := audit.WriteReport(ctx, e.Lake, rep); werr != nil {
 			log.Error("report not written", "error", werr)
-			if err == nil {
-				err = werr
-			}
+			err = writeFailed(fmt.Sprintf("%s %s partition %s: write report", task, table, partition), werr, err)
 		} else {
 			rec.Report = uri
 		}

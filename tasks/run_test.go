@@ -16,53 +16,71 @@ import (
 	"github.com/shoplake/lakehouse/tasks"
 )
 
-// auditless refuses every write under _audit/, as a full or unreachable bucket would.
-type auditless struct{ lake.Lake }
+// auditless refuses every write under prefix (_audit/ or _reports/), as a full
+// or unreachable bucket would.
+type auditless struct {
+	lake.Lake
+	prefix string
+}
 
 func (a auditless) Write(ctx context.Context, p string, r io.Reader, pre lake.Precondition) (lake.ObjectInfo, error) {
-	if strings.HasPrefix(p, "_audit/") {
+	if strings.HasPrefix(p, a.prefix) {
 		return lake.ObjectInfo{}, errors.New("bucket unreachable")
 	}
 	return a.Lake.Write(ctx, p, r, pre)
 }
 
 func newEnv(t *testing.T, failAudit bool) *tasks.Env {
+	if failAudit {
+		return newEnvFailing(t, "_audit/")
+	}
+	return newEnvFailing(t, "")
+}
+
+// newEnvFailing is an env whose lake refuses writes under prefix ("" refuses none).
+func newEnvFailing(t *testing.T, prefix string) *tasks.Env {
 	l, err := lake.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var lk lake.Lake = l
-	if failAudit {
-		lk = auditless{l}
+	if prefix != "" {
+		lk = auditless{l, prefix}
 	}
 	return &tasks.Env{Spec: &spec.Spec{}, Lake: lk, Log: logx.Discard(), RunID: "r1", Version: "test", WorkDir: t.TempDir()}
 }
 
-// TestFailedAuditWrite pins the one policy of the frame: a failed audit write
-// fails a task (or gate) that otherwise succeeded as infrastructure (exit 1), and a
-// task that failed keeps its own error and exit code.
+// TestFailedAuditWrite pins the one policy of the frame: a failed audit or report
+// write fails the task as infrastructure (exit 1) whatever the body returned, so
+// Airflow retries it; a task that failed keeps its own error in the message.
 func TestFailedAuditWrite(t *testing.T) {
 	dataErr := fail.Data(errors.New("orders partition 2026-11-20: 3 rows lost"))
 	failing := audit.Check{Name: "rows", Status: audit.Fail, Message: "3 rows lost"}
 	passing := audit.Check{Name: "rows", Status: audit.Pass, Message: "no rows lost"}
 	for _, tc := range []struct {
-		name      string
-		gate      bool
-		body      error
-		check     audit.Check
-		failAudit bool
-		code      int
-		errHas    string
+		name       string
+		gate       bool
+		body       error
+		check      audit.Check
+		failAudit  bool
+		failReport bool
+		code       int
+		errHas     string
 	}{
 		{name: "task ok, audit written", code: fail.OK},
 		{name: "task ok, audit lost", failAudit: true, code: fail.Internal, errHas: "write audit"},
-		{name: "task failed, audit lost", body: dataErr, failAudit: true, code: fail.BadData, errHas: "3 rows lost"},
+		{name: "task failed, audit lost", body: dataErr, failAudit: true, code: fail.Internal, errHas: "write audit"},
 		{name: "gate passed, audit lost", gate: true, check: passing, failAudit: true, code: fail.Internal, errHas: "write audit"},
-		{name: "gate failed, audit lost", gate: true, check: failing, failAudit: true, code: fail.BadData, errHas: "3 rows lost"},
+		{name: "gate failed, audit lost", gate: true, check: failing, failAudit: true, code: fail.Internal, errHas: "3 rows lost"},
 		{name: "gate failed, audit written", gate: true, check: failing, code: fail.BadData, errHas: "3 rows lost"},
+		{name: "gate failed, report lost", gate: true, check: failing, failReport: true, code: fail.Internal, errHas: "write report"},
+		{name: "gate passed, report lost", gate: true, check: passing, failReport: true, code: fail.Internal, errHas: "write report"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t, tc.failAudit)
+			if tc.failReport {
+				env = newEnvFailing(t, "_reports/")
+			}
 			var err error
 			if tc.gate {
 				_, _, err = env.Gate(context.Background(), "silver_validate", "silver validate", "orders", "2026-11-20",

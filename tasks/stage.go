@@ -26,8 +26,40 @@ func (s *Scratch) Close() {
 
 // OpenScratch makes a fresh temp folder under WorkDir and opens a DuckDB session
 // whose temp_directory is inside it (unless the options name one), so a task's
-// spill files go away with its folder.
+// spill files go away with its folder. The session is sandboxed (duck.Sandbox):
+// it reads and writes files only in that folder and, on a local lake, under the
+// lake's root, where Localize leaves the task's inputs.
 func (e *Env) OpenScratch(ctx context.Context, pattern string) (*Scratch, error) {
+	sc, err := e.openScratch(ctx, pattern)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.Session.Sandbox(ctx, append(e.SandboxDirs(), sc.Dir)...); err != nil {
+		sc.Close()
+		return nil, err
+	}
+	return sc, nil
+}
+
+// SandboxDirs are the folders any DuckDB session of a task may touch besides its
+// own scratch folder: the spill folder the options name and a local lake's root
+// (where Localize leaves inputs in place).
+func (e *Env) SandboxDirs() []string {
+	var dirs []string
+	if e.Duck.TempDir != "" {
+		if abs, err := filepath.Abs(e.Duck.TempDir); err == nil {
+			dirs = append(dirs, abs)
+		}
+	}
+	if lz, ok := e.Lake.(lake.Localizer); ok {
+		if abs, err := filepath.Abs(lz.LocalPath("")); err == nil {
+			dirs = append(dirs, abs)
+		}
+	}
+	return dirs
+}
+
+func (e *Env) openScratch(ctx context.Context, pattern string) (*Scratch, error) {
 	dir, err := e.TempDir(pattern)
 	if err != nil {
 		return nil, err
@@ -39,6 +71,10 @@ func (e *Env) OpenScratch(ctx context.Context, pattern string) (*Scratch, error)
 	s, err := duck.Open(ctx, o)
 	if err != nil {
 		os.RemoveAll(dir)
+		return nil, err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		s.Close()
 		return nil, err
 	}
 	return &Scratch{Dir: dir, Session: s}, nil

@@ -2,6 +2,8 @@ package tasks_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,5 +64,52 @@ func TestStage(t *testing.T) {
 	out.Rows = 99
 	if _, _, err := sc.Stage(ctx, env.Lake, out); err == nil || !strings.Contains(err.Error(), "counted 99") {
 		t.Errorf("a row count that differs from the build's was not refused: %v", err)
+	}
+}
+
+// TestScratchSandbox: a task's session reads and writes its scratch folder and a
+// local lake's files, and nothing else, and SQL cannot lift the lock.
+func TestScratchSandbox(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t, false)
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "key.json")
+	if err := os.WriteFile(secret, []byte(`{"private_key": "s3cr3t"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lake.WriteBytes(ctx, env.Lake, "silver/t/x.csv", []byte("a\n1\n"), lake.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := env.OpenScratch(ctx, "sandbox-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	inLake := env.Lake.(lake.Localizer).LocalPath("silver/t/x.csv")
+	for _, q := range []string{
+		"COPY (SELECT 1 AS a) TO " + duck.Str(filepath.Join(sc.Dir, "a.parquet")) + " (FORMAT parquet)",
+		"SELECT * FROM read_parquet(" + duck.Str(filepath.Join(sc.Dir, "a.parquet")) + ")",
+		"SELECT * FROM read_csv(" + duck.Str(inLake) + ")",
+	} {
+		if err := sc.Session.Exec(ctx, q); err != nil {
+			t.Errorf("%s: %v, want allowed", q, err)
+		}
+	}
+	for _, q := range []string{
+		"SELECT content FROM read_text(" + duck.Str(secret) + ")",
+		"SELECT * FROM read_text('/etc/passwd')",
+		"SELECT * FROM glob(" + duck.Str(outside+"/*") + ")",
+		"COPY (SELECT 1) TO " + duck.Str(filepath.Join(outside, "leak.csv")),
+		"ATTACH " + duck.Str(filepath.Join(outside, "x.duckdb")) + " AS x",
+		"INSTALL httpfs",
+		"SET enable_external_access = true",
+		"SET allowed_directories = ['/']",
+	} {
+		if err := sc.Session.Exec(ctx, q); err == nil {
+			t.Errorf("%s ran, want refused by the sandbox", q)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outside, "leak.csv")); err == nil {
+		t.Error("the sandboxed session wrote outside its folders")
 	}
 }

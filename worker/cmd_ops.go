@@ -42,7 +42,8 @@ func gcCommand(g *globals) *cli.Command {
 		Name:  "gc",
 		Usage: "remove run folders no commit point references and _staging leftovers older than --grace",
 		Description: "Never removes anything a commit point names. Older unreferenced runs can no longer be\n" +
-			"rolled back to, so keep --grace longer than the rollback window and than any build-to-publish delay.",
+			"rolled back to, so keep --grace longer than the rollback window and than any build-to-publish delay\n" +
+			"(at least 1h: a run folder's files are placed before its commit point names them).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "grace", Value: "72h", Usage: "keep folders whose newest object is younger than this (e.g. 72h, 3d)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print what would be removed; remove nothing"},
@@ -71,8 +72,8 @@ func gcCommand(g *globals) *cli.Command {
 				bytes += f.Bytes
 			}
 			tw.Flush()
-			fmt.Fprintf(g.stdout, "gc: %s %d folders (%d objects, %d bytes); kept %d referenced run folders and %d younger than %s\n",
-				verb, len(res.Removed), objects, bytes, res.Referenced, res.Young, dims.Human(grace))
+			fmt.Fprintf(g.stdout, "gc: %s %d folders (%d objects, %d bytes); kept %d referenced run folders, %d younger than %s and %d a publish may be placing\n",
+				verb, len(res.Removed), objects, bytes, res.Referenced, res.Young, dims.Human(grace), res.InFlight)
 			return err
 		}),
 	}

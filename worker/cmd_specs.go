@@ -19,7 +19,7 @@ func specsCommand(g *globals) *cli.Command {
 			scaffoldCommand(g),
 			{
 				Name:  "lint",
-				Usage: "report every problem of the spec at once, with file:line:col (exit 2 on errors)",
+				Usage: "report every problem of the spec at once, with file:line:col (exit 2 on errors; warnings, e.g. unbounded inputs, exit 0)",
 				Action: g.action(func(c *cli.Context) error {
 					s, err := loadSpec(c)
 					if err != nil {
@@ -34,6 +34,13 @@ func specsCommand(g *globals) *cli.Command {
 					fmt.Fprintf(g.stdout, "%s: ok (pipeline %s: %d bronze, %d silver, %d dims, %d transforms, %d marts; sha256 %s)\n",
 						s.File, s.Pipeline, len(s.Bronze.Tables), len(s.BaseSilver.Tables), len(s.Dims),
 						len(s.Enriched.Transforms), len(s.Gold.Facts)+len(s.Gold.Dims), s.SHA256[:12])
+					// Warnings do not fail the lint: an unbounded input is correct, only costly.
+					if ws := s.Warnings(); len(ws) > 0 {
+						for _, w := range ws {
+							fmt.Fprintf(g.stdout, "warning: %s\n", w)
+						}
+						fmt.Fprintf(g.stdout, "%d warning(s): unbounded inputs make a day's cost grow with history (DESIGN section 4, lookback)\n", len(ws))
+					}
 					return nil
 				}),
 			},

@@ -24,7 +24,8 @@ import (
 
 // Catalog binds names for one partition D: dims resolve to the snapshots on or
 // before D; every other name stands for all committed partitions of its table
-// (the SQL filters with {{ partition }}).
+// (the SQL filters with {{ partition }}), or with a depends_on lookback (BindDeps)
+// for those in [D - lookback, D] only.
 type Catalog struct {
 	Spec *spec.Spec
 	Lake lake.Lake
@@ -52,6 +53,8 @@ type Catalog struct {
 // Binding is one name bound in a session.
 type Binding struct {
 	Ref spec.Ref
+	// Window is the lookback the partitions were chosen by (zero: unbounded).
+	Window spec.Window
 	// Key is the partition key of the bound table's folders.
 	Key string
 	// Partitions are the committed partitions the view reads, by value; none for
@@ -87,6 +90,8 @@ type source struct {
 	key          string
 	// pick chooses which committed partition values to bind.
 	pick func(vals []string) []string
+	// window is the lookback pick honours (zero: unbounded).
+	window spec.Window
 	// empty are the columns of the view when nothing is committed; nil makes an
 	// empty binding an error (the columns are unknown).
 	empty []lake.Field
@@ -128,17 +133,25 @@ func (c *Catalog) Names() []spec.Ref {
 // spec does not define is a usage error; an enriched dependency with nothing
 // committed is a data error naming it.
 func (c *Catalog) Bind(ctx context.Context, s *duck.Session, refs ...spec.Ref) ([]Binding, error) {
+	return c.BindDeps(ctx, s, unbounded(refs)...)
+}
+
+// BindDeps is Bind with each name's window: a bounded one binds (and on a remote
+// lake downloads) only the partitions in [D - lookback, D]. A name given twice
+// binds once, with its first window.
+func (c *Catalog) BindDeps(ctx context.Context, s *duck.Session, deps ...spec.Dep) ([]Binding, error) {
 	if _, err := lake.ParseDate(c.Partition); err != nil {
 		return nil, fail.Usage(fmt.Errorf("catalog: %w", err))
 	}
 	var out []Binding
 	seen := map[spec.Ref]bool{}
-	for _, r := range refs {
+	for _, dep := range deps {
+		r := dep.Ref
 		if seen[r] {
 			continue
 		}
 		seen[r] = true
-		src, err := c.resolve(r)
+		src, err := c.resolveWindow(r, dep.Lookback)
 		if err != nil {
 			return out, err
 		}
@@ -173,9 +186,18 @@ func (c *Catalog) BindAll(ctx context.Context, s *duck.Session) ([]Binding, erro
 // view cannot be created.
 type MissingError struct {
 	Ref spec.Ref
+	// Window is the dependency's lookback; when bounded, older partitions may be
+	// committed but lie outside it.
+	Window spec.Window
+	// Partition is D.
+	Partition string
 }
 
 func (e *MissingError) Error() string {
+	if e.Window.Bounded {
+		return fmt.Sprintf("%s has no committed partition in its lookback %s [%s, %s], so its columns are unknown: build, validate and publish transform %q for those days first (a missing dependency)",
+			e.Ref, e.Window, e.Window.Since(e.Partition), e.Partition, e.Ref.Name)
+	}
 	return fmt.Sprintf("%s has no committed partition yet, so its columns are unknown: build, validate and publish transform %q first (a missing dependency)", e.Ref, e.Ref.Name)
 }
 
@@ -288,15 +310,21 @@ func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Bindin
 // Run's staged manifests), without a session or reading any data file: what Bind
 // would read. Gold names are a usage error, as for Bind.
 func (c *Catalog) Partitions(ctx context.Context, refs ...spec.Ref) ([]Binding, error) {
+	return c.PartitionsDeps(ctx, unbounded(refs)...)
+}
+
+// PartitionsDeps is Partitions with each name's window, as BindDeps binds them.
+func (c *Catalog) PartitionsDeps(ctx context.Context, deps ...spec.Dep) ([]Binding, error) {
 	if _, err := lake.ParseDate(c.Partition); err != nil {
 		return nil, fail.Usage(fmt.Errorf("catalog: %w", err))
 	}
 	var out []Binding
-	for _, r := range refs {
+	for _, dep := range deps {
+		r := dep.Ref
 		if slices.ContainsFunc(out, func(b Binding) bool { return b.Ref == r }) {
 			continue
 		}
-		src, err := c.resolve(r)
+		src, err := c.resolveWindow(r, dep.Lookback)
 		if err != nil {
 			return out, err
 		}
@@ -309,9 +337,43 @@ func (c *Catalog) Partitions(ctx context.Context, refs ...spec.Ref) ([]Binding, 
 	return out, nil
 }
 
+// unbounded gives each ref the unbounded window.
+func unbounded(refs []spec.Ref) []spec.Dep {
+	deps := make([]spec.Dep, len(refs))
+	for i, r := range refs {
+		deps[i] = spec.Dep{Ref: r}
+	}
+	return deps
+}
+
+// resolveWindow is resolve, then narrows what the source picks to the window of D.
+// A dims snapshot is one partition already: a window on it is a usage error (the
+// loader refuses it in a spec), while dims.<dim>_history bounds its snapshots.
+func (c *Catalog) resolveWindow(r spec.Ref, w spec.Window) (source, error) {
+	src, err := c.resolve(r)
+	if err != nil || !w.Bounded {
+		return src, err
+	}
+	if src.viaPointer {
+		return src, fail.Usage(fmt.Errorf("%s: a lookback bounds partitions, and a dims snapshot is one (the latest on or before D): use %s%s", r, r, spec.HistorySuffix))
+	}
+	pick := src.pick
+	src.window = w
+	src.pick = func(vals []string) []string {
+		var in []string
+		for _, v := range pick(vals) {
+			if w.Contains(c.Partition, v) {
+				in = append(in, v)
+			}
+		}
+		return in
+	}
+	return src, nil
+}
+
 // partitions reads the manifests of the partitions a source binds.
 func (c *Catalog) partitions(ctx context.Context, src source) (Binding, error) {
-	b := Binding{Ref: src.ref, Key: src.key}
+	b := Binding{Ref: src.ref, Key: src.key, Window: src.window}
 	vals, staged, err := c.candidates(ctx, src)
 	if err != nil {
 		return b, fmt.Errorf("bind %s: %w", src.ref, err)
@@ -451,7 +513,7 @@ func (c *Catalog) viewBody(ctx context.Context, s *duck.Session, src source, par
 		}
 	}
 	if cols == nil {
-		return "", fail.Data(&MissingError{Ref: src.ref})
+		return "", fail.Data(&MissingError{Ref: src.ref, Window: src.window, Partition: c.Partition})
 	}
 	return emptySelect(cols), nil
 }

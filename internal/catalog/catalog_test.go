@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -335,5 +336,73 @@ C1          | 2026-11-21`)
 	if fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "2026-11-23, which is not committed") ||
 		!strings.Contains(err.Error(), "--start 2026-11-22 --end 2026-11-24") {
 		t.Errorf("gap: err = %v (exit %d), want a data error naming 2026-11-23 and the days to rebuild", err, fail.Code(err))
+	}
+}
+
+func TestLookbackBindsOnlyTheWindow(t *testing.T) {
+	f := newFixture(t)
+	for day := 11; day <= 20; day++ {
+		v := fmt.Sprintf("2026-11-%02d", day)
+		catalogtest.Silver(t, f.l, f.sp, "orders", v, "order_id | customer_id | amount\nO"+v+" | C1 | 1.00")
+		catalogtest.Dim(t, f.l, f.sp, "customers", v, "customer_id | tier\nC1 | t-"+v)
+	}
+	ctx := context.Background()
+	orders := spec.Ref{Layer: "silver", Name: "orders"}
+	history := spec.Ref{Layer: "dims", Name: "customers_history"}
+	for _, tc := range []struct {
+		name string
+		d    string
+		dep  spec.Dep
+		want string
+	}{
+		{"1d", "2026-11-20", spec.Dep{Ref: orders, Lookback: spec.LookbackDays(1)}, "2026-11-19,2026-11-20"},
+		{"0d", "2026-11-20", spec.Dep{Ref: orders, Lookback: spec.LookbackDays(0)}, "2026-11-20"},
+		// A backfill of an older day: the window ends at D, later partitions stay out.
+		{"backfill", "2026-11-15", spec.Dep{Ref: orders, Lookback: spec.LookbackDays(2)}, "2026-11-13,2026-11-14,2026-11-15"},
+		{"unbounded", "2026-11-15", spec.Dep{Ref: orders}, "2026-11-11,2026-11-12,2026-11-13,2026-11-14,2026-11-15,2026-11-16,2026-11-17,2026-11-18,2026-11-19,2026-11-20"},
+		{"history", "2026-11-20", spec.Dep{Ref: history, Lookback: spec.LookbackDays(1)}, "2026-11-19,2026-11-20"},
+		{"before the data", "2026-11-05", spec.Dep{Ref: orders, Lookback: spec.LookbackDays(3)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := f.catalog(tc.d).BindDeps(ctx, f.s, tc.dep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(b[0].Values(), ","); got != tc.want {
+				t.Errorf("bound %s, want %s", got, tc.want)
+			}
+			if b[0].Window != tc.dep.Lookback {
+				t.Errorf("binding window = %v, want %v", b[0].Window, tc.dep.Lookback)
+			}
+			// The view reads what was bound, no more.
+			q := fmt.Sprintf("SELECT count(*) AS n FROM %s", tc.dep.Ref)
+			n := len(b[0].Values())
+			catalogtest.Equal(t, f.query(t, q), fmt.Sprintf("n\n%d", n))
+			// Partitions (no session) resolves the same partitions.
+			p, err := f.catalog(tc.d).PartitionsDeps(ctx, tc.dep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(p[0].Values(), ","); got != tc.want {
+				t.Errorf("PartitionsDeps = %s, want %s", got, tc.want)
+			}
+		})
+	}
+	// The latest snapshot is one partition: a window on it is refused.
+	_, err := f.catalog("2026-11-20").BindDeps(ctx, f.s, spec.Dep{Ref: spec.Ref{Layer: "dims", Name: "customers"}, Lookback: spec.LookbackDays(1)})
+	if fail.Code(err) != fail.BadUsage || !strings.Contains(err.Error(), "customers_history") {
+		t.Errorf("lookback on dims.customers: err = %v, want a usage error pointing at dims.customers_history", err)
+	}
+}
+
+func TestLookbackMissingEnrichedSaysWhichWindow(t *testing.T) {
+	f := newFixture(t)
+	catalogtest.Commit(t, f.l, catalogtest.Partition{Layer: lake.Enriched, Table: "spend", Key: "ingestion_dt", Value: "2026-11-10"},
+		[]lake.Field{{Name: "customer_id", Type: "VARCHAR"}, {Name: "ingestion_dt", Type: "DATE"}}, "customer_id\nC1")
+	_, err := f.catalog("2026-11-20").BindDeps(context.Background(), f.s,
+		spec.Dep{Ref: spec.Ref{Layer: "enriched", Name: "spend"}, Lookback: spec.LookbackDays(1)})
+	var missing *catalog.MissingError
+	if !errors.As(err, &missing) || !strings.Contains(err.Error(), "[2026-11-19, 2026-11-20]") {
+		t.Fatalf("err = %v, want a missing-dependency error naming the window", err)
 	}
 }

@@ -466,11 +466,16 @@ func CheckSelect(ctx context.Context, s *duck.Session, q string) error {
 
 // SQLError classifies an error DuckDB returned for spec or user SQL: a statement
 // DuckDB cannot parse or bind (unknown column or table, bad syntax, wrong types) is
-// a usage error (exit 2: fix the SQL, a retry will not help); anything else
-// (memory, I/O) stays an error of the worker (exit 1).
+// a usage error (exit 2: fix the SQL, a retry will not help), and so is SQL the
+// session's sandbox refused (a file outside the task's inputs, an extension, a
+// setting: duck.Session.Sandbox); anything else (memory, I/O) stays an error of
+// the worker (exit 1).
 func SQLError(err error) error {
 	var de *duckdb.Error
 	if errors.As(err, &de) {
+		if de.Type == duckdb.ErrorTypePermission {
+			return fail.Usage(fmt.Errorf("%w\n(the worker's sandbox lets spec SQL read only the data its task binds: DESIGN section 5, trust model)", err))
+		}
 		switch de.Type {
 		case duckdb.ErrorTypeParser, duckdb.ErrorTypeSyntax, duckdb.ErrorTypeBinder, duckdb.ErrorTypeCatalog,
 			duckdb.ErrorTypeMismatchType, duckdb.ErrorTypeInvalidType, duckdb.ErrorTypeNotImplemented:

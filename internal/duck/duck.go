@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -73,6 +74,53 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		}
 	}
 	return s, nil
+}
+
+// Sandbox locks the session down once its inputs are known (the trust model of
+// DESIGN section 5): files only inside dirs, so spec SQL that reaches for
+// read_text('/etc/passwd'), a key file or a service-account token fails at run
+// time whatever lint missed; no extension installed or loaded, no other database
+// attached, no environment read; and no setting changed afterwards
+// (lock_configuration), so SQL cannot undo it. Spilling to temp_directory still
+// works. Dirs must be absolute; each is allowed with everything below it.
+func (s *Session) Sandbox(ctx context.Context, dirs ...string) error {
+	var allowed []string
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("duckdb sandbox: %q is not an absolute path", d)
+		}
+		clean := filepath.Clean(d)
+		allowed = append(allowed, strings.TrimSuffix(clean, string(filepath.Separator))+string(filepath.Separator))
+		// DuckDB compares the paths it is given; a folder reached through a
+		// symlink (macOS /tmp, a mounted volume) is allowed by both names.
+		if real, err := filepath.EvalSymlinks(clean); err == nil && real != clean {
+			allowed = append(allowed, strings.TrimSuffix(real, string(filepath.Separator))+string(filepath.Separator))
+		}
+	}
+	stmts := []string{
+		"SET allowed_directories = [" + strings.Join(quoteAll(allowed), ", ") + "]",
+		"SET enable_external_access = false",
+		"SET autoinstall_known_extensions = false",
+		"SET autoload_known_extensions = false",
+		"SET lock_configuration = true",
+	}
+	for _, q := range stmts {
+		if _, err := s.Conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("duckdb sandbox (%s): %w", q, err)
+		}
+	}
+	return nil
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, v := range ss {
+		out[i] = Str(v)
+	}
+	return out
 }
 
 // Close ends the session.

@@ -28,6 +28,11 @@ func Usage(err error) error { return wrap(BadUsage, err) }
 // Data marks err as a failed gate (exit 3).
 func Data(err error) error { return wrap(BadData, err) }
 
+// Infra marks err as an infrastructure failure (exit 1) even when it wraps a
+// classified error: a task whose audit or report could not be written must be
+// retried, whatever it found (a gate's failure nobody can read is not a verdict).
+func Infra(err error) error { return wrap(Internal, err) }
+
 // Skip marks err as "nothing to do" (exit 4).
 func Skip(err error) error { return wrap(Nothing, err) }
 

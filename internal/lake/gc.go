@@ -18,6 +18,11 @@ var RunLayers = []string{Silver, Quarantine, Enriched, Dims}
 // StagingRoot holds every run's uncommitted output.
 const StagingRoot = "_staging"
 
+// MinGrace is the shortest grace period gc accepts: longer than any publish
+// takes between writing a run's own manifest (fresh, so it makes the folder
+// young) and swapping the commit point to it.
+const MinGrace = time.Hour
+
 // GCRequest configures a garbage collection.
 type GCRequest struct {
 	// Grace keeps anything whose newest object was written less than Grace ago.
@@ -50,6 +55,9 @@ type GCResult struct {
 	Referenced int
 	// Young counts unreferenced folders kept because they are within the grace period.
 	Young int
+	// InFlight counts run folders kept because a publish may be placing their files:
+	// no run manifest yet, and the run's staging still holds the partition.
+	InFlight int
 }
 
 // GC removes run folders that no commit point references and _staging/<run>/
@@ -59,15 +67,41 @@ type GCResult struct {
 // if one cannot be read), and each partition's commit point is read again just
 // before one of its run folders is removed.
 //
-// The grace period must exceed the longest time between a build and its publish
-// and the time a reader takes between reading a commit point and its files: a
-// publish copies files into run=<id>/ before its commit point names them, and
-// those copies keep the staged files' times on a local lake.
+// A publish places files in run=<id>/ before its commit point names them, and
+// those files keep the staged files' times (hard links, copies), so age alone
+// cannot protect them: a run folder without its run manifest is kept while the
+// run's staging holds the partition (the publish is placing files, or crashed and
+// will be completed by a rerun). Once the run manifest is written it makes the
+// folder young, and the grace (at least MinGrace) outlasts the swap that follows.
+// Staging is listed before the run folders, so a publish that starts after the
+// listing works on staging gc saw. The grace must also exceed the time a reader
+// takes between reading a commit point and its files.
 func GC(ctx context.Context, l Lake, req GCRequest) (GCResult, error) {
 	var res GCResult
+	if req.Grace < MinGrace {
+		return res, fmt.Errorf("gc: a grace of %s is shorter than the minimum %s: a publish in flight could lose its files", req.Grace, MinGrace)
+	}
 	cutoff := req.Now.Add(-req.Grace)
 
+	staging := map[string]*GCFolder{}
+	stagedParts := map[string]bool{} // <layer>/<table>/<key>=<value>/run=<id> with a staged manifest
+	objs, err := l.List(ctx, StagingRoot+"/")
+	if err != nil {
+		return res, fmt.Errorf("gc: %w", err)
+	}
+	for _, o := range objs {
+		segs := strings.Split(o.Path, "/")
+		if len(segs) >= 3 {
+			addObject(staging, GCStaging, path.Join(segs[:2]...), o)
+		}
+		// _staging/<run>/<layer>/<table>/<key>=<value>/_MANIFEST.json
+		if len(segs) == 6 && segs[5] == ManifestFile {
+			stagedParts[path.Join(segs[2], segs[3], segs[4], "run="+segs[1])] = true
+		}
+	}
+
 	runFolders := map[string]*GCFolder{}
+	runManifests := map[string]bool{} // run folder -> holds its own manifest
 	commitPoints := map[string]bool{} // partition dir -> has a commit point
 	for _, layer := range RunLayers {
 		objs, err := l.List(ctx, layer+"/")
@@ -81,6 +115,9 @@ func GC(ctx context.Context, l Lake, req GCRequest) (GCResult, error) {
 				commitPoints[path.Join(segs[:3]...)] = true
 			case len(segs) >= 5 && strings.HasPrefix(segs[3], "run=") && strings.Contains(segs[2], "="):
 				addObject(runFolders, GCRun, path.Join(segs[:4]...), o)
+				if len(segs) == 5 && segs[4] == ManifestFile {
+					runManifests[path.Join(segs[:4]...)] = true
+				}
 			}
 		}
 	}
@@ -95,23 +132,14 @@ func GC(ctx context.Context, l Lake, req GCRequest) (GCResult, error) {
 		}
 	}
 
-	staging := map[string]*GCFolder{}
-	objs, err := l.List(ctx, StagingRoot+"/")
-	if err != nil {
-		return res, fmt.Errorf("gc: %w", err)
-	}
-	for _, o := range objs {
-		segs := strings.Split(o.Path, "/")
-		if len(segs) >= 3 {
-			addObject(staging, GCStaging, path.Join(segs[:2]...), o)
-		}
-	}
-
 	for _, dir := range sortedKeys(runFolders) {
 		f := runFolders[dir]
 		switch {
 		case referenced[dir]:
 			res.Referenced++
+			continue
+		case !runManifests[dir] && stagedParts[dir]:
+			res.InFlight++
 			continue
 		case !f.Newest.Before(cutoff):
 			res.Young++

@@ -153,6 +153,9 @@ type field struct {
 	required bool
 	// unsupported is the advice given when a string field gets a list or a mapping.
 	unsupported string
+	// scalar: a plain value given where the struct is expected sets this field
+	// (depends_on: [silver.orders] is [{table: silver.orders}]).
+	scalar bool
 }
 
 // structFields lists the decodable fields of struct type t in declaration order.
@@ -171,9 +174,19 @@ func structFields(t reflect.Type) []field {
 			name = strings.ToLower(f.Name)
 		}
 		fs = append(fs, field{name: name, index: i, required: hasTagOption(f.Tag.Get("spec"), "required"),
-			unsupported: f.Tag.Get("unsupported")})
+			unsupported: f.Tag.Get("unsupported"), scalar: hasTagOption(f.Tag.Get("spec"), "scalar")})
 	}
 	return fs
+}
+
+// scalarField is the field a plain value sets in place of the whole struct, if any.
+func scalarField(fs []field) (field, bool) {
+	for _, f := range fs {
+		if f.scalar {
+			return f, true
+		}
+	}
+	return field{}, false
 }
 
 func hasTagOption(tag, opt string) bool {
@@ -332,11 +345,19 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	if isNull(n) {
 		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	}
+	fields := structFields(v.Type())
+	if n.Kind == yaml.ScalarNode {
+		if f, ok := scalarField(fields); ok {
+			p := joinPath(path, f.name)
+			d.pos.val[p] = Pos{n.Line, n.Column}
+			v.Field(f.index).SetString(n.Value)
+			return
+		}
+	}
 	if n.Kind != yaml.MappingNode {
 		d.kindError(n, path, "a mapping")
 		return
 	}
-	fields := structFields(v.Type())
 	byName := map[string]field{}
 	names := make([]string, len(fields))
 	for i, f := range fields {

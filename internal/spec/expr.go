@@ -83,3 +83,14 @@ func scanRefs(src string) ([]sqlRef, error) {
 	}
 	return refs, nil
 }
+
+// reaching lists what in spec SQL (an expression, or a SQL file with templates)
+// reaches beyond the data its task is given (sqltext.Reaching); a source that does
+// not scan was reported already.
+func reaching(src string, templates bool) []sqltext.Finding {
+	toks, err := sqltext.Scan(src, sqltext.Options{Templates: templates})
+	if err != nil {
+		return nil
+	}
+	return sqltext.Reaching(toks)
+}

@@ -141,7 +141,7 @@ func (s *Spec) Graph() *Graph {
 	for i, t := range s.Enriched.Transforms {
 		build := node(TaskEnrichedBuild, t.Name).ID
 		for k, d := range t.DependsOn {
-			r, err := ParseRef(d)
+			r, err := ParseRef(d.Table)
 			if err != nil {
 				continue
 			}
@@ -166,7 +166,7 @@ func (s *Spec) Graph() *Graph {
 		for i, m := range kind.marts {
 			build := node(TaskGoldBuild, m.Name).ID
 			for k, d := range m.DependsOn {
-				r, err := ParseRef(d)
+				r, err := ParseRef(d.Table)
 				if err != nil {
 					continue
 				}

@@ -377,6 +377,29 @@ func TestLoadErrors(t *testing.T) {
 			[][2]string{{`rules: ["ltv >= 0"]`, `rules: ["ltv >= 0 -- hi"]`}}, nil,
 			[]string{`39:62: enriched transform "ltv": rule "ltv >= 0 -- hi" is not a single SQL expression: it contains a SQL comment (--)`}},
 
+		// SQL that reaches beyond its data (issue 12: the sandbox refuses it at run time too).
+		{"expr reads a file in a subquery",
+			[][2]string{{`expr: "try_strptime(updated_at, '%Y-%m-%d')"`, `expr: "(SELECT content FROM read_text('/etc/passwd'))"`}}, nil,
+			[]string{`28:53: base_silver table "orders": column "updated_at": expr "(SELECT content FROM read_text('/etc/passwd'))" calls read_text(), which reads files: read data through the layer-qualified names its depends_on lists`}},
+		{"check reads the environment",
+			[][2]string{{`check: "total >= 0"`, `check: "getenv('HOME') IS NOT NULL"`}}, nil,
+			[]string{`27:56: base_silver table "orders": column "total": check "getenv('HOME') IS NOT NULL" calls getenv(), which reads the pod's environment: read data through the layer-qualified names its depends_on lists`}},
+		{"rule reads a file by name",
+			[][2]string{{`rules: ["ltv >= 0"]`, `rules: ["ltv >= (SELECT count(*) FROM '/var/run/secrets/token.csv')"]`}}, nil,
+			[]string{`39:62: enriched transform "ltv": rule "ltv >= (SELECT count(*) FROM '/var/run/secrets/token.csv')" reads the file '/var/run/secrets/token.csv' by name: read data through the layer-qualified names its depends_on lists`}},
+		{"sql file globs and copies",
+			nil, map[string]string{"sql/ltv.sql": "SELECT o.customer_id, count(*) AS ltv\nFROM silver.orders AS o, glob('/etc/*') AS g\nGROUP BY 1;\nCOPY (SELECT 1) TO '/tmp/x.csv'\n"},
+			[]string{
+				`specs/t/sql/ltv.sql:2:26: sql file of enriched transform "ltv" calls glob(), which lists files: read data through the layer-qualified names its depends_on lists`,
+				`specs/t/sql/ltv.sql:4:1: sql file of enriched transform "ltv" holds a second statement after ";": spec SQL is one query`,
+			}},
+		{"sql file is an ATTACH",
+			nil, map[string]string{"sql/ltv.sql": "ATTACH '/tmp/other.duckdb' AS o\n"},
+			[]string{`specs/t/sql/ltv.sql:1:1: sql file of enriched transform "ltv" is not a query: it starts with ATTACH; spec SQL is one query (SELECT or WITH ... SELECT)`}},
+		{"a trailing semicolon and function-like words in strings are fine",
+			nil, map[string]string{"sql/ltv.sql": "SELECT o.customer_id, sum(o.total) AS ltv, 'read_text(x)' AS note\nFROM silver.orders AS o JOIN dims.customers AS c USING (customer_id)\nGROUP BY 1, 3;\n"},
+			nil},
+
 		// Dims.
 		{"dim source",
 			[][2]string{{"source: customers, max_age", "source: custs, max_age"}}, nil,
@@ -428,6 +451,37 @@ func TestLoadErrors(t *testing.T) {
 		{"sql reads a table depends_on does not list",
 			nil, map[string]string{"sql/ltv.sql": "SELECT *\nFROM silver.orders\n  JOIN dims.customers USING (customer_id)\n  JOIN Silver.customers USING (customer_id)\n"},
 			[]string{`specs/t/sql/ltv.sql:4:8: enriched transform "ltv" reads silver.customers, which its depends_on does not list: add it there so the task runs after it`}},
+		// depends_on and foreign key lookbacks.
+		{"lookback not in whole days",
+			[][2]string{{"[silver.orders, dims.customers]", "[{table: silver.orders, lookback: 1h}, dims.customers]"}}, nil,
+			[]string{`38:53: enriched transform "ltv": depends_on "silver.orders": lookback "1h": write whole days or weeks, e.g. 0d, 1d, 90d or 2w`}},
+		{"lookback fractional, bare number",
+			[][2]string{{"[silver.orders, dims.customers]", "[{table: silver.orders, lookback: 1.5d}, {table: dims.customers, lookback: 3}]"}}, nil,
+			[]string{
+				`38:53: enriched transform "ltv": depends_on "silver.orders": lookback "1.5d": write whole days or weeks, e.g. 0d, 1d, 90d or 2w`,
+				`38:94: enriched transform "ltv": depends_on "dims.customers": lookback "3": write whole days or weeks, e.g. 0d, 1d, 90d or 2w`,
+			}},
+		{"lookback negative",
+			[][2]string{{"[silver.orders, dims.customers]", "[{table: silver.orders, lookback: -1d}, dims.customers]"}}, nil,
+			[]string{`38:53: enriched transform "ltv": depends_on "silver.orders": lookback "-1d": write whole days or weeks, e.g. 0d, 1d, 90d or 2w`}},
+		{"lookback on a dims snapshot",
+			[][2]string{{"[silver.orders, dims.customers]", "[silver.orders, {table: dims.customers, lookback: 1d}]"}}, nil,
+			[]string{`38:69: enriched transform "ltv": depends_on "dims.customers": a lookback bounds partitions, and dims.customers is one snapshot (the latest on or before D); drop the lookback, or bound the snapshots of dims.customers_history`}},
+		{"lookback misspelt",
+			[][2]string{{"[silver.orders, dims.customers]", "[{table: silver.orders, lookbak: 1d}, dims.customers]"}}, nil,
+			[]string{`38:43: unknown field "lookbak" (did you mean "lookback"?)`}},
+		{"depends_on mapping without a table",
+			[][2]string{{"[silver.orders, dims.customers]", "[silver.orders, dims.customers, {lookback: 1d}]"}}, nil,
+			[]string{`38:51: missing required field "table"`}},
+		{"lookback on a gold table",
+			[][2]string{{"[dims.customers_history, gold.fct_orders]", "[{table: dims.customers_history, lookback: 2w}, {table: gold.fct_orders, lookback: 1d}]"}}, nil,
+			[]string{`47:152: gold dim "dim_customers": depends_on "gold.fct_orders": a lookback bounds lake partitions; a gold table is read from the warehouse whole`}},
+		{"foreign key lookback",
+			[][2]string{{"{column: customer_id, references: customers.customer_id}", "{column: customer_id, references: customers.customer_id, lookback: 1 day}"}}, nil,
+			[]string{`30:78: base_silver table "orders": foreign key customer_id: lookback "1 day": write whole days or weeks, e.g. 0d, 1d, 90d or 2w`}},
+		{"lookback too long",
+			[][2]string{{"{column: customer_id, references: customers.customer_id}", "{column: customer_id, references: customers.customer_id, lookback: 99999d}"}}, nil,
+			[]string{`30:78: base_silver table "orders": foreign key customer_id: lookback "99999d" is more than 36600 days`}},
 		{"task graph cycle",
 			[][2]string{{"[silver.orders, enriched.ltv]", "[silver.orders, gold.dim_customers]"}},
 			map[string]string{"sql/fct_orders.sql": "SELECT * FROM silver.orders JOIN gold.dim_customers USING (customer_id)\n"},
@@ -605,5 +659,76 @@ func TestLoadMergeLoop(t *testing.T) {
 	want := []string{`s/pipeline.yaml:3:26: dim "a": source "a" is not a base_silver table`}
 	if got := errorLines(t, err); !reflect.DeepEqual(got, want) {
 		t.Errorf("errors = %q, want %q", got, want)
+	}
+}
+
+func TestLoadLookbacks(t *testing.T) {
+	s, err := Load(specFS(t, [][2]string{
+		{"[silver.orders, dims.customers]", "[{table: silver.orders, lookback: 1d}, dims.customers]"},
+		{"[dims.customers_history, gold.fct_orders]", "[{table: dims.customers_history, lookback: 2w}, gold.fct_orders]"},
+		{"{column: customer_id, references: customers.customer_id}", "{column: customer_id, references: customers.customer_id, lookback: 0d}"},
+	}, nil), "specs/t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ltv, _ := s.Transform("ltv")
+	want := []Dep{
+		{Ref: Ref{"silver", "orders"}, Lookback: LookbackDays(1)},
+		{Ref: Ref{"dims", "customers"}},
+	}
+	if got := ltv.Deps(); !reflect.DeepEqual(got, want) {
+		t.Errorf("ltv deps = %+v, want %+v", got, want)
+	}
+	if got := ltv.Refs(); !reflect.DeepEqual(got, []Ref{{"silver", "orders"}, {"dims", "customers"}}) {
+		t.Errorf("ltv refs = %v", got)
+	}
+	dim, _ := s.Mart("dim_customers")
+	if got := dim.Deps()[0].Lookback; got != LookbackDays(14) {
+		t.Errorf("2w = %v, want 14d", got)
+	}
+	orders, _ := s.SilverTable("orders")
+	if got := orders.ForeignKeys[0].Window(); got != LookbackDays(0) {
+		t.Errorf("fk window = %v, want 0d", got)
+	}
+	// The bare form is unbounded.
+	if got := (ForeignKey{}).Window(); got.Bounded {
+		t.Errorf("fk without lookback is bounded: %v", got)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	for _, tc := range []struct {
+		w       Window
+		d, v    string
+		want    bool
+		since   string
+		display string
+	}{
+		{LookbackDays(1), "2026-03-01", "2026-02-28", true, "2026-02-28", "1d"},
+		{LookbackDays(1), "2026-03-01", "2026-02-27", false, "2026-02-28", "1d"},
+		{LookbackDays(0), "2026-03-01", "2026-03-01", true, "2026-03-01", "0d"},
+		{LookbackDays(0), "2026-03-01", "2026-03-02", false, "2026-03-01", "0d"},
+		{LookbackDays(90), "2026-03-01", "2025-12-01", true, "2025-12-01", "90d"},
+		{Window{}, "2026-03-01", "2030-01-01", true, "", "unbounded"},
+	} {
+		if got := tc.w.Contains(tc.d, tc.v); got != tc.want {
+			t.Errorf("%v.Contains(%s, %s) = %v", tc.w, tc.d, tc.v, got)
+		}
+		if got := tc.w.Since(tc.d); got != tc.since {
+			t.Errorf("%v.Since(%s) = %s, want %s", tc.w, tc.d, got, tc.since)
+		}
+		if got := tc.w.String(); got != tc.display {
+			t.Errorf("String = %s, want %s", got, tc.display)
+		}
+	}
+	for s, want := range map[string]Window{"": {}, "0d": LookbackDays(0), "7d": LookbackDays(7), "1w": LookbackDays(7)} {
+		if got, err := ParseLookback(s); err != nil || got != want {
+			t.Errorf("ParseLookback(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"d", "1", "1h", "24h", "1.5d", "-1d", "+1d", "1d12h", "1D", " 1d", "1m"} {
+		if _, err := ParseLookback(s); err == nil {
+			t.Errorf("ParseLookback(%q) accepted", s)
+		}
 	}
 }

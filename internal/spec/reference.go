@@ -81,6 +81,9 @@ func typeName(t reflect.Type) string {
 	case reflect.Map:
 		return "map of name to " + typeName(t.Elem())
 	case reflect.Struct:
+		if _, ok := scalarField(structFields(t)); ok {
+			return "string or object"
+		}
 		return "object"
 	case reflect.String:
 		return "string"
@@ -95,6 +98,9 @@ func typeName(t reflect.Type) string {
 }
 
 func plural(s string) string {
+	if s == "string or object" {
+		return "strings or objects"
+	}
 	if strings.Contains(s, " ") {
 		return s
 	}

@@ -40,7 +40,9 @@ func TestSpecReference(t *testing.T) {
 		"| `deploy.schedules` | map of name to string or null (`bronze`, `silver`, `dims`, `enriched`, `gold`) |",
 		"| `deploy.tables.<name>.resources.cpu` | string |  |",
 		"| `dims[].max_age` | string | required |",
-		"| `gold.facts[].depends_on` | list of strings |  |",
+		"| `gold.facts[].depends_on` | list of strings or objects |  |",
+		"| `enriched.transforms[].depends_on[].lookback` | string |  |",
+		"| `base_silver.tables[].foreign_keys[].lookback` | string |  |",
 	} {
 		if !strings.Contains(string(got), row) {
 			t.Errorf("reference has no row starting %s", row)

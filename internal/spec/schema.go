@@ -14,6 +14,8 @@ import (
 const (
 	identPattern = `^[A-Za-z_][A-Za-z0-9_]{0,63}$`
 	identBody    = `[A-Za-z_][A-Za-z0-9_]{0,63}`
+	// lookbackPattern is ParseLookback's syntax (its day limit is the loader's).
+	lookbackPattern = `^[0-9]+[dw]$`
 )
 
 // schemaDocs are the descriptions an editor shows, by "Type.field".
@@ -33,6 +35,7 @@ var schemaDocs = map[string]string{
 	"BronzeTable.name":               "Table name (an identifier).",
 	"BronzeTable.columns":            "The columns the table's files must carry.",
 	"Bronze.null_values":             "Raw values that mean missing in every bronze table (default [\"\"]); a table's own null_values replaces the list. Compared after trimming, case-sensitively; silver turns them into NULL in text bronze columns before casts, exprs and rules, and bronze import before casting to a typed bronze column.",
+	"BronzeTable.allow_empty":        "A partition of this table may hold no rows (default false: the bronze gate fails an empty partition, since an extract that delivered nothing is usually broken; set it for tables with quiet days).",
 	"BronzeTable.null_values":        "Raw values that mean missing in this table, replacing bronze.null_values; [] means none at all, not even \"\". Compared after trimming, case-sensitively; not applied to bronze columns that are not text (their values are no longer raw text).",
 	"BronzeTable.csv":                "Dialect of the table's CSV files; without it the dialect is detected per file. Keys left out take the defaults below.",
 	"CSV.delimiter":                  "Field delimiter, one ASCII character (default \",\"; \"\\t\" for tab).",
@@ -71,7 +74,10 @@ var schemaDocs = map[string]string{
 	"Dim.max_age":                    "How old the latest snapshot may be before a new one is taken: 24h, 90m, 7d.",
 	"Transform.name":                 "Transform name (an identifier); SQL reads it as enriched.<name>.",
 	"Transform.sql":                  "Path of the SQL file, relative to the spec folder.",
-	"Transform.depends_on":           "Every layer-qualified table the SQL reads.",
+	"Transform.depends_on":           "Every layer-qualified table the SQL reads: a name (silver.orders: every partition up to D) or {table, lookback} to bind only the partitions in [D - lookback, D].",
+	"DependsOnEntry.table":           "The layer-qualified name the SQL reads: silver.<table>, dims.<dim>, dims.<dim>_history, enriched.<transform> (marts also gold.<mart>).",
+	"DependsOnEntry.lookback":        "Whole days (Nd) or weeks (Nw) before D the SQL reads: only partitions in [D - lookback, D] are bound and staged (0d: partition D only). A promise by the spec author that the SQL needs no older rows; the SQL still filters with {{ partition }}. Not on dims.<dim> (one snapshot) nor gold.<mart>; on dims.<dim>_history it bounds the snapshots. Default: unbounded, a cost that grows with history (worker specs lint warns).",
+	"ForeignKey.lookback":            "Whole days (Nd) or weeks (Nw): only the parent's partitions in [D - lookback, D] hold the keys a row of partition D may reference (0d: the parent's partition D). Default: every parent partition up to D, a cost that grows with history (worker specs lint warns).",
 	"Transform.partition_key":        "Partition key (default ingestion_dt).",
 	"Transform.incremental":          "The SQL reads the transform's own partition D-1 as {{ previous }} (yesterday's state plus today's changes); days build in order, and a missing D-1 while earlier partitions are committed is a data error. Needs columns.",
 	"Transform.columns":              "The output columns (name and type; the partition key left out): every build's output must have exactly these, and an incremental transform's first build reads an empty {{ previous }} of them.",
@@ -84,7 +90,7 @@ var schemaDocs = map[string]string{
 	"Gold.dims":                      "Dimension marts.",
 	"Mart.name":                      "Mart name (an identifier); SQL reads it as gold.<name>.",
 	"Mart.sql":                       "Path of the SQL file, relative to the spec folder.",
-	"Mart.depends_on":                "Every layer-qualified table the SQL reads.",
+	"Mart.depends_on":                "Every layer-qualified table the SQL reads: a name or {table, lookback}, as for transforms (in gold the lookback bounds the recorded inputs; the warehouse copy is read whole).",
 	"Mart.partition_by":              "Column the warehouse table is partitioned by.",
 	"Mart.cluster_by":                "Columns the warehouse table is clustered by.",
 	"Mart.scd2":                      "The mart keeps history (valid_from, valid_to, is_current).",
@@ -151,6 +157,9 @@ func schemaExtra() map[string]map[string]any {
 		"Dim.name":                       ident,
 		"Dim.source":                     ident,
 		"Dim.max_age":                    {"pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d))+$`},
+		"DependsOnEntry.table":           ref("silver|dims|enriched|gold"),
+		"DependsOnEntry.lookback":        {"pattern": lookbackPattern},
+		"ForeignKey.lookback":            {"pattern": lookbackPattern},
 		"Transform.name":                 ident,
 		"Transform.sql":                  {"pattern": `^[^/\\].*\.sql$`},
 		"Transform.depends_on":           ref("silver|dims|enriched"),
@@ -258,7 +267,16 @@ func (g *schemaGen) schema(t reflect.Type, key string) map[string]any {
 			g.defs[t.Name()] = nil // reserve: stops recursion
 			g.defs[t.Name()] = g.object(t)
 		}
-		return map[string]any{"$ref": "#/$defs/" + t.Name()}
+		ref := map[string]any{"$ref": "#/$defs/" + t.Name()}
+		if _, ok := scalarField(structFields(t)); ok {
+			// A plain string stands for the object's scalar field (depends_on entries).
+			str := map[string]any{"type": "string"}
+			for k, v := range g.extra[key] {
+				str[k] = v
+			}
+			return map[string]any{"anyOf": []any{str, ref}}
+		}
+		return ref
 	case reflect.Slice:
 		s = map[string]any{"type": "array", "items": g.schema(t.Elem(), key)}
 		for k, v := range g.extra[key+"[]"] {

@@ -58,6 +58,9 @@ type BronzeTable struct {
 	NullValues []string `yaml:"null_values"`
 	// CSV is the dialect of the table's CSV files; nil: detected per file.
 	CSV *CSV `yaml:"csv"`
+	// AllowEmpty lets a partition hold no rows; by default the bronze gate fails
+	// an empty partition (an extract that delivered nothing is usually broken).
+	AllowEmpty bool `yaml:"allow_empty"`
 }
 
 // CSV is the dialect of a bronze table's CSV files. A key left out takes the
@@ -201,6 +204,16 @@ type ForeignKey struct {
 	// OnOrphan is what a row whose key is missing from the parent gets:
 	// OnOrphanQuarantine (the default) or OnOrphanWarn.
 	OnOrphan string `yaml:"on_orphan"`
+	// Lookback bounds the parent partitions checked for partition D to [D-N, D]
+	// ("Nd" or "Nw", see ParseLookback); empty: every parent partition up to D.
+	Lookback string `yaml:"lookback"`
+}
+
+// Window is the parsed lookback of the foreign key (unbounded when it does not
+// parse; Load rejects that).
+func (f ForeignKey) Window() Window {
+	w, _ := ParseLookback(f.Lookback)
+	return w
 }
 
 // What a foreign key does with an orphan row (on_orphan).
@@ -234,10 +247,10 @@ type Enriched struct {
 
 // Transform is one enriched SQL transform.
 type Transform struct {
-	Name         string   `yaml:"name" spec:"required"`
-	SQL          string   `yaml:"sql" spec:"required"`
-	DependsOn    []string `yaml:"depends_on"`
-	PartitionKey string   `yaml:"partition_key"`
+	Name         string           `yaml:"name" spec:"required"`
+	SQL          string           `yaml:"sql" spec:"required"`
+	DependsOn    []DependsOnEntry `yaml:"depends_on"`
+	PartitionKey string           `yaml:"partition_key"`
 	// Incremental lets the SQL read the transform's own partition D-1 as
 	// {{ previous }}: partition D is yesterday's state plus today's changes, so
 	// days build in order (a gap is an error; the DAG task depends on its past).
@@ -266,13 +279,13 @@ type Gold struct {
 
 // Mart is one gold table built by SQL.
 type Mart struct {
-	Name        string   `yaml:"name" spec:"required"`
-	SQL         string   `yaml:"sql" spec:"required"`
-	DependsOn   []string `yaml:"depends_on"`
-	PartitionBy string   `yaml:"partition_by"`
-	ClusterBy   []string `yaml:"cluster_by"`
-	SCD2        bool     `yaml:"scd2"`
-	Description string   `yaml:"description"`
+	Name        string           `yaml:"name" spec:"required"`
+	SQL         string           `yaml:"sql" spec:"required"`
+	DependsOn   []DependsOnEntry `yaml:"depends_on"`
+	PartitionBy string           `yaml:"partition_by"`
+	ClusterBy   []string         `yaml:"cluster_by"`
+	SCD2        bool             `yaml:"scd2"`
+	Description string           `yaml:"description"`
 }
 
 // Deploy configures the generated DAGs.
@@ -566,20 +579,152 @@ func ParseRef(s string) (Ref, error) {
 	return Ref{Layer: l, Name: n}, nil
 }
 
+// DependsOnEntry is one depends_on entry: a layer-qualified name ("silver.orders",
+// every partition up to D), or a mapping {table: silver.orders, lookback: 1d} that
+// binds only the partitions in [D - lookback, D]. The bare name is the Table field
+// (the "scalar" tag option).
+type DependsOnEntry struct {
+	Table string `yaml:"table" spec:"required,scalar"`
+	// Lookback is "Nd" or "Nw" (see ParseLookback); empty: unbounded.
+	Lookback string `yaml:"lookback"`
+}
+
+// Window is the entry's parsed lookback (unbounded when it does not parse; Load
+// rejects that).
+func (e DependsOnEntry) Window() Window {
+	w, _ := ParseLookback(e.Lookback)
+	return w
+}
+
+// Window bounds the partitions a dependency binds for partition D to [D-Days, D].
+// The zero Window is unbounded: every committed partition.
+type Window struct {
+	// Days is the lookback N; meaningful only when Bounded.
+	Days    int
+	Bounded bool
+}
+
+// LookbackDays returns the bounded Window [D-n, D].
+func LookbackDays(n int) Window { return Window{Days: n, Bounded: true} }
+
+// String is "unbounded" or the lookback in days ("1d").
+func (w Window) String() string {
+	if !w.Bounded {
+		return "unbounded"
+	}
+	return strconv.Itoa(w.Days) + "d"
+}
+
+// Since is the oldest partition value the window binds for D (YYYY-MM-DD), or ""
+// when it is unbounded or D is not a date.
+func (w Window) Since(d string) string {
+	if !w.Bounded {
+		return ""
+	}
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return ""
+	}
+	return t.AddDate(0, 0, -w.Days).Format(time.DateOnly)
+}
+
+// Contains reports whether partition value v lies in the window of D: in
+// [D-Days, D] when bounded, always when unbounded (callers bound above themselves).
+// Values compare as YYYY-MM-DD strings.
+func (w Window) Contains(d, v string) bool {
+	if !w.Bounded {
+		return true
+	}
+	since := w.Since(d)
+	return since != "" && v >= since && v <= d
+}
+
+// MaxLookbackDays bounds a lookback (about 100 years): a longer one is a typo.
+const MaxLookbackDays = 36600
+
+// ParseLookback parses a lookback of whole days: "Nd" (N days) or "Nw" (7N days),
+// N a non-negative integer; "0d" binds partition D only. "" is unbounded.
+func ParseLookback(s string) (Window, error) {
+	if s == "" {
+		return Window{}, nil
+	}
+	bad := fmt.Errorf("lookback %q: write whole days or weeks, e.g. 0d, 1d, 90d or 2w", s)
+	if len(s) < 2 {
+		return Window{}, bad
+	}
+	num, unit := s[:len(s)-1], s[len(s)-1]
+	for i := 0; i < len(num); i++ {
+		if num[i] < '0' || num[i] > '9' {
+			return Window{}, bad
+		}
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return Window{}, bad
+	}
+	switch unit {
+	case 'd':
+	case 'w':
+		n *= 7
+	default:
+		return Window{}, bad
+	}
+	if n > MaxLookbackDays {
+		return Window{}, fmt.Errorf("lookback %q is more than %d days", s, MaxLookbackDays)
+	}
+	return LookbackDays(n), nil
+}
+
+// Dep is one parsed depends_on entry: the name and the window it binds.
+type Dep struct {
+	Ref      Ref
+	Lookback Window
+}
+
+// Deps parses the transform's depends_on with each entry's window (entries that do
+// not parse are skipped; Load rejects them).
+func (t *Transform) Deps() []Dep { return parseDeps(t.DependsOn) }
+
+// Deps parses the mart's depends_on with each entry's window (entries that do not
+// parse are skipped; Load rejects them).
+func (m *Mart) Deps() []Dep { return parseDeps(m.DependsOn) }
+
 // Refs parses the transform's depends_on (entries that do not parse are skipped;
 // Load rejects them).
-func (t *Transform) Refs() []Ref { return parseRefs(t.DependsOn) }
+func (t *Transform) Refs() []Ref { return depRefs(t.Deps()) }
 
 // Refs parses the mart's depends_on (entries that do not parse are skipped;
 // Load rejects them).
-func (m *Mart) Refs() []Ref { return parseRefs(m.DependsOn) }
+func (m *Mart) Refs() []Ref { return depRefs(m.Deps()) }
 
-func parseRefs(ss []string) []Ref {
-	var out []Ref
-	for _, s := range ss {
-		if r, err := ParseRef(s); err == nil {
-			out = append(out, r)
+// Tables are the depends_on names as written, for messages.
+func (m *Mart) Tables() []string { return entryTables(m.DependsOn) }
+
+// Tables are the depends_on names as written, for messages.
+func (t *Transform) Tables() []string { return entryTables(t.DependsOn) }
+
+func entryTables(es []DependsOnEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Table
+	}
+	return out
+}
+
+func parseDeps(es []DependsOnEntry) []Dep {
+	var out []Dep
+	for _, e := range es {
+		if r, err := ParseRef(e.Table); err == nil {
+			out = append(out, Dep{Ref: r, Lookback: e.Window()})
 		}
+	}
+	return out
+}
+
+func depRefs(ds []Dep) []Ref {
+	var out []Ref
+	for _, d := range ds {
+		out = append(out, d.Ref)
 	}
 	return out
 }

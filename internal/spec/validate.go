@@ -94,6 +94,10 @@ func (v *validator) unique(what string, paths, names []string) {
 func (v *validator) expr(path, what, src string) {
 	if err := CheckExpr(src); err != nil {
 		v.errorf(path, "%s %s is not a single SQL expression: it %s", what, strconv.Quote(src), err)
+		return
+	}
+	for _, f := range reaching(src, false) {
+		v.errorf(path, "%s %s %s", what, strconv.Quote(src), f.Msg)
 	}
 }
 
@@ -492,11 +496,16 @@ func refForms(layers []string) string {
 
 // dependsOn checks a depends_on list and returns the set of refs it names
 // (lower-cased "layer.name"), for the SQL reference check.
-func (v *validator) dependsOn(p, what string, self Ref, deps []string, layers []string) map[string]bool {
+func (v *validator) dependsOn(p, what string, self Ref, deps []DependsOnEntry, layers []string) map[string]bool {
 	s := v.s
 	set := map[string]bool{}
-	for k, d := range deps {
-		pp := indexPath(joinPath(p, "depends_on"), k)
+	for k, e := range deps {
+		pp := joinPath(indexPath(joinPath(p, "depends_on"), k), "table")
+		d := e.Table
+		v.lookback(joinPath(parentPath(pp), "lookback"), what, d, e.Lookback)
+		if _, given := s.pos.val[pp]; !given {
+			continue // a mapping without table: the decoder said so
+		}
 		r, err := ParseRef(d)
 		if err != nil {
 			v.errorf(pp, "%s: depends_on %q must be layer-qualified: %s", what, d, refForms(layers))
@@ -545,6 +554,34 @@ func (v *validator) dependsOn(p, what string, self Ref, deps []string, layers []
 		}
 	}
 	return set
+}
+
+// lookback checks a depends_on entry's lookback: whole days, and only on a name
+// that binds partitions (not a dims snapshot, which is one partition already, nor
+// a gold table, which the warehouse holds).
+func (v *validator) lookback(path, what, table, lb string) {
+	if lb == "" && !v.present(path) {
+		return
+	}
+	if _, err := ParseLookback(lb); err != nil || lb == "" {
+		if err == nil {
+			err = fmt.Errorf("lookback is empty: write whole days or weeks, e.g. 0d, 1d, 90d or 2w, or leave it out for every partition")
+		}
+		v.errorf(path, "%s: depends_on %q: %v", what, table, err)
+		return
+	}
+	r, err := ParseRef(table)
+	if err != nil {
+		return // reported with the name
+	}
+	switch r.Layer {
+	case "dims":
+		if _, history, ok := v.s.DimOf(r.Name); ok && !history {
+			v.errorf(path, "%s: depends_on %q: a lookback bounds partitions, and dims.%s is one snapshot (the latest on or before D); drop the lookback, or bound the snapshots of dims.%s%s", what, table, r.Name, r.Name, HistorySuffix)
+		}
+	case "gold":
+		v.errorf(path, "%s: depends_on %q: a lookback bounds lake partitions; a gold table is read from the warehouse whole", what, table)
+	}
 }
 
 func layerNoun(layer string) string {
@@ -610,6 +647,10 @@ func (v *validator) sqlFile(p, what, file string, deps map[string]bool, layers [
 			msg = fmt.Sprintf("%s reads %s, but it may only read %s", what, r.ref, refForms(layers))
 		}
 		v.errs = append(v.errs, &Error{File: shown, Line: r.line, Col: r.col, Msg: msg})
+	}
+	for _, f := range reaching(string(raw), true) {
+		line, col := sqltext.LineCol(string(raw), f.Off)
+		v.errs = append(v.errs, &Error{File: shown, Line: line, Col: col, Msg: fmt.Sprintf("sql file of %s %s", what, f.Msg)})
 	}
 }
 
@@ -714,6 +755,14 @@ func (v *validator) foreignKey(s *Spec, t *SilverTable, fp, what string, fk Fore
 	}
 	if fk.OnOrphan != "" && fk.OnOrphan != OnOrphanQuarantine && fk.OnOrphan != OnOrphanWarn {
 		v.errorf(joinPath(fp, "on_orphan"), "%s: on_orphan %q is unsupported: use %s (the default) or %s", what, fk.OnOrphan, OnOrphanQuarantine, OnOrphanWarn)
+	}
+	if lp := joinPath(fp, "lookback"); fk.Lookback != "" || v.present(lp) {
+		if _, err := ParseLookback(fk.Lookback); err != nil || fk.Lookback == "" {
+			if err == nil {
+				err = fmt.Errorf("lookback is empty: write whole days or weeks, e.g. 0d, 1d, 90d or 2w, or leave it out for every parent partition")
+			}
+			v.errorf(lp, "%s: foreign key %s: %v", what, fk.Name(), err)
+		}
 	}
 	if fk.References == "" {
 		return

@@ -92,6 +92,13 @@ func openDuck(ctx context.Context, c Config) (*DuckDB, error) {
 			return nil, fmt.Errorf("configure (%s): %w", q, err)
 		}
 	}
+	if len(c.Sandbox) > 0 {
+		dirs := append([]string{filepath.Dir(c.Path)}, c.Sandbox...)
+		if err := (&duck.Session{DB: db, Conn: conn}).Sandbox(ctx, dirs...); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
 	return w, nil
 }
 

@@ -153,6 +153,9 @@ type Config struct {
 	Endpoint string
 	// Duck sizes the DuckDB session.
 	Duck duck.Options
+	// Sandbox, when set, locks the DuckDB session down to these folders once it is
+	// configured (duck.Session.Sandbox): the mart SQL it runs is spec SQL.
+	Sandbox []string
 	// LockWait bounds how long Open waits for another process's lock on the DuckDB
 	// file (default 2 minutes).
 	LockWait time.Duration

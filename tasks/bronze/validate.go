@@ -48,6 +48,8 @@ const (
 	CheckSchemaTypes      = "schema_types"
 	CheckSchemaNewColumns = "schema_new_columns"
 	CheckCoverage         = "coverage"
+	CheckManifestSchema   = "manifest_schema"
+	CheckNotEmpty         = "not_empty"
 )
 
 // maxListed bounds how many items a check's message lists (its observed value
@@ -337,19 +339,22 @@ func (v *validator) statFiles(ctx context.Context, files []lake.File) ([]bool, e
 
 // readFiles reads the existing files with DuckDB: readability, row counts, schema.
 func (v *validator) readFiles(ctx context.Context, m *lake.Manifest, files []lake.File, present []bool) error {
-	s, err := duck.Open(ctx, v.env.Duck)
+	// A sandboxed session (tasks.Env.OpenScratch): file paths come from the
+	// manifest, which is untrusted, and downloads land in the scratch folder.
+	sc, err := v.env.OpenScratch(ctx, "bronze-validate-")
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer sc.Close()
+	s := sc.Session
 	types, err := specTypes(ctx, s, v.env, v.tg.table)
 	if err != nil {
 		return err
 	}
-	local := newLocalFiles(v.env.Lake, v.env.WorkDir)
+	local := newLocalFiles(v.env.Lake, sc.Dir)
 	defer local.Close()
 
-	var unreadable, fileRows, missingCols, badTypes, newCols []string
+	var unreadable, fileRows, missingCols, badTypes, newCols, schemaLies []string
 	var listedSum, counted int64
 	allCounted := len(files) == len(m.Files)
 	for _, f := range m.Files {
@@ -405,6 +410,7 @@ func (v *validator) readFiles(ctx context.Context, m *lake.Manifest, files []lak
 				newCols = append(newCols, fmt.Sprintf("%s has column %s %s", f.Path, c.Name, c.Type))
 			}
 		}
+		schemaLies = append(schemaLies, manifestSchemaLies(m.Schema, f.Path, cols, v.tg.table, types)...)
 	}
 	v.rowsOut = counted
 
@@ -447,6 +453,28 @@ func (v *validator) readFiles(ctx context.Context, m *lake.Manifest, files []lak
 	} else {
 		v.add(CheckSchemaTypes, audit.Pass, read, nil, "column types match the spec")
 	}
+	// Readers (silver, the catalog's empty views) trust the manifest's schema, so
+	// one that disagrees with its files is a lying commit point.
+	switch {
+	case len(m.Schema) == 0:
+		v.add(CheckManifestSchema, audit.Pass, 0, nil, "the manifest lists no schema")
+	case len(schemaLies) > 0:
+		v.add(CheckManifestSchema, audit.Fail, schemaLies, "the files' Parquet schema",
+			"the manifest's schema disagrees with its files: "+listed(schemaLies))
+	default:
+		v.add(CheckManifestSchema, audit.Pass, len(m.Schema), nil, "the manifest's schema matches its files")
+	}
+	if allCounted && counted == 0 && m.RowCount == 0 {
+		if v.tg.table.AllowEmpty {
+			v.add(CheckNotEmpty, audit.Pass, 0, "allow_empty", "the partition holds no rows, which the spec allows (allow_empty)")
+		} else {
+			v.add(CheckNotEmpty, audit.Fail, 0, "at least 1 row",
+				"the partition holds no rows (an extract that delivered nothing?); set allow_empty: true on bronze table "+v.tg.table.Name+" if quiet days are normal")
+		}
+	} else {
+		v.add(CheckNotEmpty, audit.Pass, counted, "at least 1 row", fmt.Sprintf("%d rows", counted))
+	}
+
 	if len(newCols) > 0 {
 		v.add(CheckSchemaNewColumns, audit.Warn, newCols, "only spec columns",
 			"column(s) not in the spec, kept in bronze and ignored by silver until the spec names them: "+listed(newCols))
@@ -454,6 +482,43 @@ func (v *validator) readFiles(ctx context.Context, m *lake.Manifest, files []lak
 		v.add(CheckSchemaNewColumns, audit.Pass, 0, nil, "no columns beyond the spec")
 	}
 	return nil
+}
+
+// manifestSchemaLies lists where a manifest's schema disagrees with one file's
+// columns: a listed column the file lacks or holds as another type. Columns the
+// file has beyond the list are not lies (bronze import lists the spec's columns;
+// schema_new_columns reports the rest), and a disagreement the spec checks
+// already report (the spec's column missing or of another type) is not repeated.
+// Types compare case-insensitively, as DuckDB names them.
+func manifestSchemaLies(schema []lake.Field, file string, cols []duck.Column, t *spec.BronzeTable, specTypes []string) []string {
+	byName := make(map[string]string, len(cols))
+	for _, c := range cols {
+		byName[c.Name] = c.Type
+	}
+	var out []string
+	for _, f := range schema {
+		typ, ok := byName[f.Name]
+		if j := columnIndex(t, f.Name); j >= 0 && (!ok || typ != specTypes[j]) {
+			continue // schema_columns or schema_types says it
+		}
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s lacks column %s the manifest lists", file, f.Name))
+		case !strings.EqualFold(typ, f.Type):
+			out = append(out, fmt.Sprintf("%s column %s is %s, the manifest says %s", file, f.Name, typ, f.Type))
+		}
+	}
+	return out
+}
+
+// columnIndex is the position of a spec column in the bronze table, or -1.
+func columnIndex(t *spec.BronzeTable, name string) int {
+	for j, c := range t.Columns {
+		if c.Name == name {
+			return j
+		}
+	}
+	return -1
 }
 
 // coverage requires a manifest for every date from Since to the partition.

@@ -121,6 +121,27 @@ func TestValidateFailures(t *testing.T) {
 			wants: []string{"part-00000.parquet column order_id is BIGINT, spec says VARCHAR"},
 		},
 		{
+			// The files match the spec, but readers trusting the manifest's schema
+			// (empty views, the catalog) would be misled.
+			name: "manifest schema lies",
+			breaks: func(t *testing.T, env testEnv) {
+				rewriteManifest(t, env, manifestPath("orders", day), func(m *lake.Manifest) {
+					m.Schema = append(m.Schema, lake.Field{Name: "coupon", Type: "VARCHAR"})
+					m.Schema[0].Type = "BIGINT"
+				})
+			},
+			check: CheckManifestSchema, only: true,
+			wants: []string{"manifest_schema: the manifest's schema disagrees with its files: part-00000.parquet column order_id is VARCHAR, the manifest says BIGINT, part-00000.parquet lacks column coupon the manifest lists"},
+		},
+		{
+			name: "empty partition",
+			breaks: func(t *testing.T, env testEnv) {
+				replacePart(t, env, "orders", day, "SELECT *"+ordersFrom+" WHERE false")
+			},
+			check: CheckNotEmpty, only: true,
+			wants: []string{"not_empty: the partition holds no rows", "set allow_empty: true on bronze table orders"},
+		},
+		{
 			name: "path escaping the folder",
 			breaks: func(t *testing.T, env testEnv) {
 				// A real Parquet file next to the partition folder, which must not be read.
@@ -238,7 +259,8 @@ func TestValidatePasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{CheckManifestExists, CheckManifestParses, CheckFilesInside, CheckFilesExist, CheckFileSizes,
-		CheckFileChecksums, CheckFilesReadable, CheckRowCount, CheckSchemaColumns, CheckSchemaTypes, CheckSchemaNewColumns, CheckCoverage}
+		CheckFileChecksums, CheckFilesReadable, CheckRowCount, CheckSchemaColumns, CheckSchemaTypes, CheckManifestSchema, CheckNotEmpty,
+		CheckSchemaNewColumns, CheckCoverage}
 	if len(rep.Checks) != len(want) {
 		t.Errorf("report has %d checks, want %d: %+v", len(rep.Checks), len(want), rep.Checks)
 	}
@@ -279,6 +301,24 @@ func TestValidateNewColumnWarns(t *testing.T) {
 		t.Errorf("report = %+v", rep)
 	}
 	mustContain(t, "logs", env.logs.String(), "level=WARN", "check=schema_new_columns", "coupon")
+}
+
+// TestValidateAllowEmpty: a table whose spec allows quiet days passes an empty
+// partition; the same partition fails the default (TestValidateFailures).
+func TestValidateAllowEmpty(t *testing.T) {
+	sp := shopSpec(t)
+	bt, _ := sp.BronzeTable("orders")
+	bt.AllowEmpty = true
+	env := newEnv(t, sp)
+	mustImport(t, env, "orders", day, writeFile(t, "orders.csv", ordersCSV))
+	replacePart(t, env, "orders", day, "SELECT *"+ordersFrom+" WHERE false")
+	_, rep, err := Validate(context.Background(), env.Env, ValidateOptions{Table: "orders", Partition: day})
+	if err != nil {
+		t.Fatalf("allow_empty must pass an empty partition: %v", err)
+	}
+	if checkStatus(rep, CheckNotEmpty) != audit.Pass {
+		t.Errorf("not_empty = %q, want pass", checkStatus(rep, CheckNotEmpty))
+	}
 }
 
 func TestValidateUsage(t *testing.T) {

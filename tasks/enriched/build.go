@@ -104,7 +104,9 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	} else if query, err = catalog.Render(file, src, sqltext.DuckDB{}, d); err != nil {
 		return fail.Usage(fmt.Errorf("enriched %s: %w", t.Name, err))
 	}
-	binds, err := cat.Bind(ctx, s, t.Refs()...)
+	// A dependency's lookback narrows what is bound and downloaded; the audit's
+	// inputs below list exactly those partitions.
+	binds, err := cat.BindDeps(ctx, s, t.Deps()...)
 	if err != nil {
 		return fmt.Errorf("enriched %s partition %s: %w", t.Name, d, err)
 	}

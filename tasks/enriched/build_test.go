@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path"
 	"reflect"
 	"strings"
@@ -165,8 +166,14 @@ func TestBadSQLIsAUsageErrorNamingTheFile(t *testing.T) {
 		{"SELEC 1 FROM silver.orders", "syntax error"},
 		{"SELECT 1 AS x FROM silver.orders; DROP VIEW silver.orders", "exactly one statement"},
 		{"CREATE TABLE x AS SELECT * FROM silver.orders", "read-only"},
+		// The sandbox: a file outside the task's folders cannot be read, whatever lint missed.
+		{"SELECT content AS x FROM read_text('/etc/passwd')", "file system operations are disabled by configuration"},
+		{"SELECT * FROM '/etc/hostname'", "/etc/hostname"},
 	} {
-		env := buildEnv(t, map[string]string{"sql/broken.sql": tc.sql})
+		// The SQL replaces the loaded file after lint, so the build's own checks
+		// are what refuse it (lint refuses the statements too: internal/spec).
+		env := buildEnv(t, nil)
+		env.Spec.SQL["sql/broken.sql"] = tc.sql
 		_, err := enriched.Build(ctx, env, enriched.Options{Transform: "broken", Partition: day})
 		if fail.Code(err) != fail.BadUsage || !strings.Contains(err.Error(), "test/sql/broken.sql") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v (code %d), want exit 2 naming the file and %q", tc.sql, err, fail.Code(err), tc.want)
@@ -205,4 +212,96 @@ func TestUnknownTransformOrBadPartition(t *testing.T) {
 			t.Errorf("validate %+v: err = %v, want exit 2", o, err)
 		}
 	}
+}
+
+// TestLookbackStagesOnlyTheWindow: over ten days of history, a dependency with
+// lookback 1d binds partitions D-1 and D only, and the audit's inputs say so,
+// while the unbounded transform over the same SQL binds all ten.
+func TestLookbackStagesOnlyTheWindow(t *testing.T) {
+	y := strings.Replace(buildSpec, "    - name: broken\n", `    - name: recent
+      sql: sql/totals.sql
+      depends_on: [{table: silver.orders, lookback: 1d}]
+    - name: broken
+`, 1)
+	fsys := fstest.MapFS{"pipeline.yaml": {Data: []byte(y)},
+		"sql/totals.sql": {Data: []byte("SELECT count(*) AS n, sum(amount) AS total FROM silver.orders WHERE ingestion_dt <= {{ partition }}")},
+		"sql/keyed.sql":  {Data: []byte("SELECT {{ partition }} AS metric_dt, n FROM enriched.totals WHERE ingestion_dt = {{ partition }}")},
+		"sql/broken.sql": {Data: []byte("SELECT 1 AS x FROM silver.orders")},
+	}
+	sp, err := spec.Load(fsys, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(t, sp)
+	ctx := context.Background()
+	var manifests []string
+	for i := 11; i <= 20; i++ {
+		d := fmt.Sprintf("2026-11-%02d", i)
+		p := catalogtest.Silver(t, env.Lake, env.Spec, "orders", d, fmt.Sprintf("order_id | amount\nO%d | %d", i, i))
+		manifests = append(manifests, env.Lake.URI(path.Join(p.Dir, lake.ManifestFile)))
+	}
+	for _, tc := range []struct {
+		transform string
+		inputs    []string
+		out       string
+	}{
+		{"recent", manifests[8:], "n | total\n2 | 39"},
+		{"totals", manifests, "n | total\n10 | 155"},
+	} {
+		t.Run(tc.transform, func(t *testing.T) {
+			rec, err := enriched.Build(ctx, env, enriched.Options{Transform: tc.transform, Partition: day})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, in := range rec.Inputs {
+				got = append(got, in.URI)
+			}
+			if !reflect.DeepEqual(got, tc.inputs) || rec.RowsIn != int64(len(tc.inputs)) {
+				t.Errorf("inputs (rows_in %d):\n%s\nwant:\n%s", rec.RowsIn, strings.Join(got, "\n"), strings.Join(tc.inputs, "\n"))
+			}
+			part, err := lake.ReadStaged(ctx, env.Lake, env.RunID, lake.Enriched, tc.transform, "ingestion_dt", day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			catalogtest.Equal(t, catalogtest.Select(t, env.Lake, part, "SELECT n, total FROM t"), tc.out)
+		})
+	}
+}
+
+// TestCartAttributionReadsTwoDaysOfEvents: the reference spec's cart_attribution
+// binds the cart events of D-1 and D and the orders of D-3 .. D (the orders first
+// seen on D are those not in the versions window before it), whatever the history.
+func TestCartAttributionReadsTwoDaysOfEvents(t *testing.T) {
+	env := shopEnv(t)
+	ctx := context.Background()
+	for i := 11; i <= 20; i++ {
+		d := fmt.Sprintf("2026-11-%02d", i)
+		silver(t, env, "orders", d, fmt.Sprintf(`
+order_id | customer_id | order_ts            | status | total_amount
+O%d      | C1          | %s 12:00:00         | paid   | 10.00`, i, d))
+		silver(t, env, "cart_events", d, fmt.Sprintf(`
+event_id | session_id | customer_id | event_type | channel | event_ts
+E%d      | S%d        | C1          | page_view  | email   | %s 11:00:00`, i, i, d))
+	}
+	rec, err := enriched.Build(ctx, env, enriched.Options{Transform: "cart_attribution", Partition: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, in := range rec.Inputs {
+		for _, table := range []string{"orders", "cart_events"} {
+			if strings.Contains(in.URI, "/silver/"+table+"/") {
+				count[table]++
+			}
+		}
+	}
+	if count["orders"] != 4 || count["cart_events"] != 2 || len(rec.Inputs) != 6 {
+		t.Errorf("inputs = %+v, want orders of D-3 .. D and cart_events of D-1 and D", rec.Inputs)
+	}
+	part, err := lake.ReadStaged(ctx, env.Lake, env.RunID, lake.Enriched, "cart_attribution", "ingestion_dt", day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalogtest.Equal(t, catalogtest.Select(t, env.Lake, part, "SELECT order_id, channel, last_touch_event_id FROM t"), "order_id | channel | last_touch_event_id\nO20 | email | E20")
 }

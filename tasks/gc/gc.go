@@ -30,8 +30,8 @@ type Options struct {
 // Run collects garbage and writes the audit (outputs: the removed folders, rows =
 // their object counts). Nothing a commit point references is ever removed.
 func Run(ctx context.Context, env *tasks.Env, o Options) (lake.GCResult, *audit.Record, error) {
-	if o.Grace < 0 {
-		return lake.GCResult{}, nil, fail.Usage(fmt.Errorf("gc: --grace %s is negative", o.Grace))
+	if o.Grace < lake.MinGrace {
+		return lake.GCResult{}, nil, fail.Usage(fmt.Errorf("gc: --grace %s is shorter than the minimum %s: a publish in flight could lose the files its commit point is about to name", o.Grace, lake.MinGrace))
 	}
 	day := env.Clock().Format(time.DateOnly)
 	var res lake.GCResult

@@ -183,3 +183,16 @@ func TestGCStopsOnAnUnreadableCommitPoint(t *testing.T) {
 		t.Errorf("gc removed something although it stopped: %v", err)
 	}
 }
+
+// TestGCRefusesAShortGrace: below lake.MinGrace a publish in flight could lose the
+// files its commit point is about to name, so gc refuses with exit 2.
+func TestGCRefusesAShortGrace(t *testing.T) {
+	var offset time.Duration
+	env := newEnv(t, &offset)
+	for _, g := range []time.Duration{-time.Hour, 0, 59 * time.Minute} {
+		_, _, err := gc.Run(context.Background(), env, gc.Options{Grace: g})
+		if fail.Code(err) != fail.BadUsage || !strings.Contains(err.Error(), "shorter than the minimum 1h0m0s") {
+			t.Errorf("grace %s: %v (exit %d), want a usage error naming the minimum", g, err, fail.Code(err))
+		}
+	}
+}

@@ -74,7 +74,7 @@ func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.M
 	t := warehouse.Table{Dataset: spec.LayerGold, Name: m.Name, PartitionBy: m.PartitionBy, ClusterBy: m.ClusterBy}
 	res, err := w.Build(ctx, warehouse.BuildRequest{Table: t, Partition: d, SQL: q, RunID: env.RunID})
 	if err != nil {
-		return fmt.Errorf("%w (inputs come from `worker gold load`; %s reads %s)", classify(err), m.SQL, strings.Join(m.DependsOn, ", "))
+		return fmt.Errorf("%w (inputs come from `worker gold load`; %s reads %s)", classify(err), m.SQL, strings.Join(m.Tables(), ", "))
 	}
 	if m.SCD2 {
 		probe := fmt.Sprintf("SELECT %s FROM %s WHERE FALSE", strings.Join(scd2Columns, ", "), w.Dialect().Table(t.Dataset, t.Name))
@@ -94,7 +94,8 @@ func build(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.M
 // table the mart reads with the warehouse's row count. rows_in is their sum.
 func recordInputs(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m *spec.Mart, d string, rec *audit.Record) error {
 	cat := &catalog.Catalog{Spec: env.Spec, Lake: env.Lake, Partition: d}
-	for _, r := range m.Refs() {
+	for _, dep := range m.Deps() {
+		r := dep.Ref
 		if r.Layer == spec.LayerGold {
 			t := warehouse.Table{Dataset: r.Layer, Name: r.Name}
 			n, err := countRows(ctx, w, t)
@@ -105,7 +106,7 @@ func recordInputs(ctx context.Context, env *tasks.Env, w warehouse.Warehouse, m 
 			rec.RowsIn += n
 			continue
 		}
-		binds, err := cat.Partitions(ctx, r)
+		binds, err := cat.PartitionsDeps(ctx, dep)
 		if err != nil {
 			return fmt.Errorf("inputs: %w", err)
 		}

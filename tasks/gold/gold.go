@@ -10,9 +10,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 
 	"github.com/shoplake/lakehouse/internal/audit"
+	"github.com/shoplake/lakehouse/internal/catalog"
 	"github.com/shoplake/lakehouse/internal/fail"
 	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/warehouse"
@@ -40,6 +43,18 @@ func Open(ctx context.Context, env *tasks.Env) (warehouse.Warehouse, error) {
 		}
 		cfg.Path = p
 	}
+	if b.Features.LocalFile {
+		// Loads stage a remote lake's files in temp folders of the work folder
+		// (env.TempDir), made after the warehouse is open: allow all of it.
+		work := env.WorkDir
+		if work == "" {
+			work = os.TempDir()
+		}
+		if abs, err := filepath.Abs(work); err == nil {
+			work = abs
+		}
+		cfg.Sandbox = append(env.SandboxDirs(), work)
+	}
 	if b.Features.NeedsProject && cfg.Project == "" {
 		return nil, fail.Usage(fmt.Errorf("the %s warehouse needs --bq-project (WORKER_BQ_PROJECT)", b.Kind))
 	}
@@ -65,12 +80,14 @@ func DuckDBPath(env *tasks.Env) (string, error) {
 }
 
 // classify maps warehouse errors to exit codes: a row outside its partition is
-// bad data (3); the rest are infrastructure (1).
+// bad data (3); mart SQL the embedded warehouse cannot parse or bind, or that its
+// sandbox refuses, is a usage error (2, catalog.SQLError); the rest are
+// infrastructure (1).
 func classify(err error) error {
 	if errors.Is(err, warehouse.ErrOutsidePartition) {
 		return fail.Data(err)
 	}
-	return err
+	return catalog.SQLError(err)
 }
 
 // loadPartition loads one committed lake partition into the warehouse table t.

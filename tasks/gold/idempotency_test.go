@@ -191,3 +191,20 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("ops_task_audit clustering = %v", gold.AuditTable.ClusterBy)
 	}
 }
+
+// A mart whose SQL reads a file outside the task's folders (past lint, which
+// refuses it too) fails with exit 2 by the warehouse session's sandbox, and the
+// file's content reaches no table.
+func TestBuildSandboxRefusesFiles(t *testing.T) {
+	s := shopSpec(t)
+	env := newEnv(t, s, "sbx1")
+	fixture(t, env)
+	loadAll(t, env, d)
+	m, _ := s.Mart("fct_payments")
+	s.SQL[m.SQL] = strings.Replace(s.SQL[m.SQL], "SELECT {{ partition }} AS order_date",
+		"SELECT {{ partition }} AS order_date, (SELECT content FROM read_text('/etc/passwd')) AS leak", 1)
+	_, err := gold.Build(context.Background(), env, gold.BuildOptions{Mart: "fct_payments", Partition: d})
+	if fail.Code(err) != fail.BadUsage || !strings.Contains(err.Error(), "/etc/passwd") || !strings.Contains(err.Error(), "sandbox") {
+		t.Fatalf("err = %v (exit %d), want the sandbox's refusal, exit 2", err, fail.Code(err))
+	}
+}

@@ -257,7 +257,7 @@ func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spe
 		sel = append(sel, fmt.Sprintf("TRY_CAST(%s AS %s) AS %s", duck.Ident(pc[j]), col.Type, fkKeyCol(j)))
 		notNull = append(notNull, duck.Ident(pc[j])+" IS NOT NULL")
 	}
-	parts, err := ParentPartitions(ctx, env, parent, d)
+	parts, err := ParentPartitions(ctx, env, parent, d, fk.Window())
 	if err != nil {
 		return err
 	}
@@ -277,10 +277,11 @@ func loadParentKeys(ctx context.Context, env *tasks.Env, s *duck.Session, t *spe
 }
 
 // ParentPartitions are the partitions of a parent table that a foreign key of
-// partition D is checked against: every committed partition up to and including D,
-// with partition D replaced by the one this run staged once its gate has passed
-// (so a DAG that publishes after all gates still sees today's parents).
-func ParentPartitions(ctx context.Context, env *tasks.Env, parent *spec.SilverTable, d string) ([]*lake.Partition, error) {
+// partition D is checked against: every committed partition up to and including D
+// (only those in [D - lookback, D] with the key's lookback w), with partition D
+// replaced by the one this run staged once its gate has passed (so a DAG that
+// publishes after all gates still sees today's parents).
+func ParentPartitions(ctx context.Context, env *tasks.Env, parent *spec.SilverTable, d string, w spec.Window) ([]*lake.Partition, error) {
 	vals, err := lake.CommittedPartitions(ctx, env.Lake, lake.Silver, parent.Name, parent.Key())
 	if err != nil {
 		return nil, err
@@ -291,7 +292,7 @@ func ParentPartitions(ctx context.Context, env *tasks.Env, parent *spec.SilverTa
 	}
 	var out []*lake.Partition
 	for _, v := range vals {
-		if v > d || (v == d && staged != nil) {
+		if v > d || (v == d && staged != nil) || !w.Contains(d, v) {
 			continue
 		}
 		p, err := lake.ReadCommitted(ctx, env.Lake, lake.Silver, parent.Name, parent.Key(), v)

@@ -2,7 +2,9 @@ package silver_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -268,5 +270,73 @@ func TestDeduplicatedRowsAreQueryableInQuarantine(t *testing.T) {
 	want := []string{"v1@x.io deduplicated 0", "v2@x.io deduplicated 2"}
 	if !reflect.DeepEqual(got, want) || q.Manifest.RowCount != 2 {
 		t.Errorf("quarantine of C1 = %v (manifest rows %d), want %v", got, q.Manifest.RowCount, want)
+	}
+}
+
+// TestForeignKeyLookbackLimitsParentPartitions: with lookback 1d the orders of D
+// are checked against the customers of D-1 and D only, so a customer committed
+// earlier no longer answers (an orphan), while the unbounded key reads every day.
+func TestForeignKeyLookbackLimitsParentPartitions(t *testing.T) {
+	for _, tc := range []struct {
+		lookback string
+		parents  []string
+		orphans  int64
+	}{
+		{"", []string{"2026-11-15", "2026-11-19", "2026-11-20"}, 0},
+		{"1d", []string{"2026-11-19", "2026-11-20"}, 1},
+		{"0d", []string{"2026-11-20"}, 2},
+	} {
+		t.Run("lookback="+tc.lookback, func(t *testing.T) {
+			y := testSpec
+			if tc.lookback != "" {
+				y = strings.Replace(y, "references: customers.customer_id}", "references: customers.customer_id, lookback: "+tc.lookback+"}", 1)
+			}
+			env := newEnv(t, y, "run1")
+			ctx := context.Background()
+			for i, d := range []string{"2026-11-15", "2026-11-19", "2026-11-20"} {
+				id := fmt.Sprintf("C%d", i+1)
+				writeBronze(t, env, "customers", d, [][]any{{id, id + "@x.io", d + " 10:00:00"}})
+				for _, step := range []func() error{
+					func() error {
+						_, err := silver.Build(ctx, env, silver.Options{Table: "customers", Partition: d})
+						return err
+					},
+					func() error {
+						_, _, err := silver.Validate(ctx, env, silver.Options{Table: "customers", Partition: d})
+						return err
+					},
+					func() error {
+						_, err := publish.Run(ctx, env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: d})
+						return err
+					},
+				} {
+					if err := step(); err != nil {
+						t.Fatalf("customers %s: %v", d, err)
+					}
+				}
+			}
+			orders, _ := env.Spec.SilverTable("orders")
+			customers, _ := env.Spec.SilverTable("customers")
+			parts, err := silver.ParentPartitions(ctx, env, customers, day, orders.ForeignKeys[0].Window())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range parts {
+				got = append(got, p.Manifest.Partition["ingestion_dt"])
+			}
+			slices.Sort(got)
+			if !reflect.DeepEqual(got, tc.parents) {
+				t.Errorf("parent partitions = %v, want %v", got, tc.parents)
+			}
+			writeBronze(t, env, "orders", day, [][]any{{"O1", "C1", "1.00", "paid"}, {"O2", "C2", "1.00", "paid"}, {"O3", "C3", "1.00", "paid"}})
+			rec, err := silver.Build(ctx, env, silver.Options{Table: "orders", Partition: day})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Reasons["fk_orphan:customer_id"] != tc.orphans {
+				t.Errorf("orphans = %d (reasons %v), want %d", rec.Reasons["fk_orphan:customer_id"], rec.Reasons, tc.orphans)
+			}
+		})
 	}
 }

@@ -142,6 +142,7 @@ func Run(t *testing.T, newLake func(t *testing.T) lake.Lake) {
 	})
 
 	t.Run("CommitProtocol", func(t *testing.T) { commitProtocol(t, newLake(t)) })
+	t.Run("GCVersusPublish", func(t *testing.T) { gcVersusPublish(t, newLake(t)) })
 	t.Run("ConcurrentCommits", func(t *testing.T) { concurrentCommits(t, newLake(t)) })
 	t.Run("OvertakenPointer", func(t *testing.T) { overtakenPointer(t, newLake(t)) })
 	t.Run("PointerAfterNoOpUpdate", func(t *testing.T) { pointerAfterNoOpUpdate(t, newLake(t)) })
