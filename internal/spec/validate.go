@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -413,6 +414,14 @@ func (v *validator) transforms() {
 		v.ident(joinPath(p, "partition_key"), "partition_key", t.PartitionKey)
 		deps := v.dependsOn(p, what, Ref{"enriched", t.Name}, t.DependsOn, []string{"silver", "dims", "enriched"})
 		v.sqlFile(p, what, t.SQL, deps, []string{"silver", "dims", "enriched"})
+		if src, ok := s.SQL[t.SQL]; ok && !t.Incremental {
+			if loc := previousMacro.FindStringIndex(src); loc != nil {
+				line := 1 + strings.Count(src[:loc[0]], "\n")
+				col := 1 + loc[0] - (strings.LastIndexByte(src[:loc[0]], '\n') + 1)
+				v.errs = append(v.errs, &Error{File: path.Join(s.Dir, t.SQL), Line: line, Col: col,
+					Msg: fmt.Sprintf("%s reads {{ previous }}, its own partition D-1, but is not incremental: add incremental: true and its columns", what)})
+			}
+		}
 		if t.Columns != nil {
 			v.columns(p, what, t.Columns, "enriched")
 			if len(t.Columns) == 0 {
@@ -597,6 +606,9 @@ func layerNoun(layer string) string {
 	}
 	return layer + " table"
 }
+
+// previousMacro finds {{ previous }} in a transform's SQL template.
+var previousMacro = regexp.MustCompile(`\{\{-?\s*previous\s*-?\}\}`)
 
 // sqlFile checks a transform's or mart's sql path, reads the file, and checks that
 // every layer-qualified name it reads is in depends_on.
