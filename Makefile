@@ -17,11 +17,13 @@ demo: build
 # Every test: unit tests, CLI script tests, end-to-end pipeline tests (local lake
 # and the GCS emulator), the generated DAGs (stale check, then the real Airflow
 # 3.1.8 and 3.3.2, each in its own cached virtualenv), the BigQuery rendering of every mart checked with sqlglot
-# against DuckDB, and the container build (static binary + smoke test).
+# against DuckDB, and the container build (static binary + smoke test, then run as
+# the pod runs it: non-root, no capabilities, read-only root, writable /tmp only).
 test: build lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(BIN) dags generate --out dags --check
 	./docker/build.sh bin/worker-static
+	./docker/harden.sh bin/worker-static
 	./tests/airflow/run.sh
 	./tests/sqlcheck/run.sh
 

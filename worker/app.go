@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -200,7 +201,13 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 		runID = safe
 	}
 	l, err := lake.Open(c.Context, c.String("lake"))
-	if err != nil {
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pathErr):
+		// The folder cannot be made (a read-only or full file system, no
+		// permission): the machine's problem, not the flag's.
+		return nil, err
+	case err != nil:
 		return nil, fail.Usage(err)
 	}
 	duckOpts := duck.Options{MemoryLimit: c.String("memory-limit"), Threads: c.Int("threads")}

@@ -221,3 +221,26 @@ func TestRunDemo(t *testing.T) {
 		}
 	}
 }
+
+// A lake flag that names no valid lake is a usage error (2); a lake folder the
+// machine cannot make (a file in the way, a read-only volume) is infrastructure (1).
+func TestLakeOpenExitCodes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		lake string
+		code int
+		says string
+	}{
+		{"gs://Not_A_Bucket!/p", fail.BadUsage, "is not a valid bucket name"},
+		{"gs://bucket/../x", fail.BadUsage, "prefix"},
+		{filepath.Join(file, "lake"), fail.Internal, "not a directory"},
+	} {
+		_, errOut, code := runCLI(t, "--lake", c.lake, "bronze", "validate", "--table", "orders", "--partition", "2026-11-20")
+		if code != c.code || !strings.Contains(errOut, c.says) {
+			t.Errorf("--lake %s: exit %d, stderr %q; want %d saying %q", c.lake, code, errOut, c.code, c.says)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -63,9 +64,9 @@ func (l *Local) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if err := CheckPath(p); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(l.LocalPath(p))
+	f, err := l.openNoFollow(p)
 	if err != nil {
-		return nil, mapErr(p, err)
+		return nil, err
 	}
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		f.Close()
@@ -79,9 +80,9 @@ func (l *Local) Stat(ctx context.Context, p string) (ObjectInfo, error) {
 	if err := CheckPath(p); err != nil {
 		return ObjectInfo{}, err
 	}
-	f, err := os.Open(l.LocalPath(p))
+	f, err := l.openNoFollow(p)
 	if err != nil {
-		return ObjectInfo{}, mapErr(p, err)
+		return ObjectInfo{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -106,6 +107,9 @@ func (l *Local) Write(ctx context.Context, p string, r io.Reader, pre Preconditi
 		return ObjectInfo{}, err
 	}
 	dst := l.LocalPath(p)
+	if err := l.noSymlinks(path.Dir(p)); err != nil {
+		return ObjectInfo{}, fmt.Errorf("write %s: %w", p, err)
+	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return ObjectInfo{}, fmt.Errorf("write %s: %w", p, err)
 	}
@@ -246,6 +250,11 @@ func (l *Local) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 		}
 		base = l.LocalPath(strings.TrimSuffix(prefix, "/"))
 	}
+	if prefix != "" {
+		if err := l.noSymlinks(strings.TrimSuffix(prefix, "/")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+	}
 	var out []ObjectInfo
 	err := filepath.WalkDir(base, func(fp string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -255,6 +264,10 @@ func (l *Local) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 			return err
 		}
 		name := d.Name()
+		if d.Type()&fs.ModeSymlink != 0 {
+			rel, _ := filepath.Rel(l.root, fp)
+			return fmt.Errorf("%s: %w", filepath.ToSlash(rel), ErrSymlink)
+		}
 		if d.IsDir() {
 			if fp != base && strings.HasPrefix(name, ".") {
 				return filepath.SkipDir
@@ -283,6 +296,61 @@ func (l *Local) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// ErrSymlink is a symbolic link inside a local lake. Everything in the lake is
+// untrusted (DESIGN section 5), and a link would let a manifest, a data file or a
+// partition folder stand for a file outside the lake, so every access refuses one.
+var ErrSymlink = errors.New("is a symbolic link, which a local lake refuses (it could stand for a file outside the lake)")
+
+// noSymlinks checks that no folder or file on the way from the root to p is a
+// symbolic link (the root itself may be one: it is the operator's --lake).
+// A missing component ends the check: there is nothing to follow.
+func (l *Local) noSymlinks(p string) error {
+	if p == "." || p == "" {
+		return nil
+	}
+	cur := l.root
+	for _, seg := range strings.Split(p, "/") {
+		cur = filepath.Join(cur, seg)
+		st, err := os.Lstat(cur)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode()&fs.ModeSymlink != 0 {
+			rel, _ := filepath.Rel(l.root, cur)
+			return fmt.Errorf("%s: %w", filepath.ToSlash(rel), ErrSymlink)
+		}
+	}
+	return nil
+}
+
+// openNoFollow opens p for reading, refusing a symbolic link anywhere on its way;
+// O_NOFOLLOW closes the gap for the last component between the check and the open.
+func (l *Local) openNoFollow(p string) (*os.File, error) {
+	if err := l.noSymlinks(path.Dir(p)); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(l.LocalPath(p), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s: %w", p, ErrSymlink)
+	}
+	if err != nil {
+		return nil, mapErr(p, err)
+	}
+	return f, nil
+}
+
+// Resolve is LocalPath for a file DuckDB will read in place (Localize): it refuses
+// a path with a symbolic link on its way, which DuckDB would follow.
+func (l *Local) Resolve(p string) (string, error) {
+	if err := l.noSymlinks(p); err != nil {
+		return "", err
+	}
+	return l.LocalPath(p), nil
 }
 
 // Delete implements Lake.

@@ -14,11 +14,19 @@ import (
 func Localize(ctx context.Context, l Lake, paths []string, workDir string) ([]string, error) {
 	out := make([]string, len(paths))
 	if loc, ok := l.(Localizer); ok {
+		res, resolves := l.(interface{ Resolve(string) (string, error) })
 		for i, p := range paths {
 			if err := CheckPath(p); err != nil {
 				return nil, err
 			}
 			out[i] = loc.LocalPath(p)
+			if resolves {
+				// DuckDB reads the file in place and would follow a link.
+				var err error
+				if out[i], err = res.Resolve(p); err != nil {
+					return nil, err
+				}
+			}
 		}
 		return out, nil
 	}

@@ -26,6 +26,16 @@ type RenderOptions struct {
 	// Dims resolves dims refs: a name that is a dim, or a dim's _history form.
 	// Nil treats every dims ref as a plain dim.
 	Dims func(name string) (dim string, history bool, ok bool)
+	// Bounds narrows names of DependsOn with a depends_on lookback to the rows
+	// whose partition column lies in [Since, Partition] (dims.<dim>_history: its
+	// snapshots), as the lake catalog binds them for enriched transforms.
+	Bounds map[spec.Ref]Bound
+}
+
+// Bound is the window of one name: its partition column and the oldest value read.
+type Bound struct {
+	Key   string
+	Since string
 }
 
 // Render turns a spec SQL file into the warehouse's SQL for partition D:
@@ -122,8 +132,16 @@ func bindRefs(src string, o RenderOptions) (string, error) {
 // dim's name as alias unless the SQL gives one.
 func bindRef(r spec.Ref, o RenderOptions, next *sqltext.Token) string {
 	d := o.Dialect
+	b, bounded := o.Bounds[r]
 	if r.Layer != spec.LayerDims {
-		return d.Table(r.Layer, r.Name)
+		if !bounded {
+			return d.Table(r.Layer, r.Name)
+		}
+		q := fmt.Sprintf("(SELECT * FROM %s WHERE %s BETWEEN %s AND %s)", d.Table(r.Layer, r.Name), b.Key, d.Date(b.Since), d.Date(o.Partition))
+		if next == nil || !isAlias(next) {
+			q += " AS " + r.Name
+		}
+		return q
 	}
 	dim, history, ok := r.Name, false, true
 	if o.Dims != nil {
@@ -135,9 +153,12 @@ func bindRef(r spec.Ref, o RenderOptions, next *sqltext.Token) string {
 	t := d.Table(spec.LayerDims, dim)
 	day := d.Date(o.Partition)
 	var q string
-	if history {
+	switch {
+	case history && bounded:
+		q = fmt.Sprintf("(SELECT * FROM %s WHERE %s BETWEEN %s AND %s)", t, lake.DimsKey, d.Date(b.Since), day)
+	case history:
 		q = fmt.Sprintf("(SELECT * FROM %s WHERE %s <= %s)", t, lake.DimsKey, day)
-	} else {
+	default:
 		q = fmt.Sprintf("(SELECT * FROM %s WHERE %s = (SELECT MAX(%s) FROM %s WHERE %s <= %s))", t, lake.DimsKey, lake.DimsKey, t, lake.DimsKey, day)
 	}
 	if next == nil || !isAlias(next) {

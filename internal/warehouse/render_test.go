@@ -125,3 +125,26 @@ func TestMacrosOnDuckDB(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderBounds: a name with a depends_on lookback reads only the rows of its
+// window, aliased as the SQL names it; unbounded names stay plain tables.
+func TestRenderBounds(t *testing.T) {
+	src := "SELECT * FROM silver.orders o JOIN enriched.x USING (id) JOIN dims.customers_history h USING (id) JOIN silver.items USING (id)"
+	got, err := warehouse.Render(src, warehouse.RenderOptions{Dialect: sqltext.DuckDB{}, Partition: "2026-11-20",
+		DependsOn: refs("silver.orders", "enriched.x", "dims.customers_history", "silver.items"), Dims: dimsOf,
+		Bounds: map[spec.Ref]warehouse.Bound{
+			{Layer: "silver", Name: "orders"}:          {Key: "ingestion_dt", Since: "2026-11-19"},
+			{Layer: "enriched", Name: "x"}:             {Key: "metric_dt", Since: "2026-11-20"},
+			{Layer: "dims", Name: "customers_history"}: {Key: "snapshot_dt", Since: "2026-11-13"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `SELECT * FROM (SELECT * FROM "silver"."orders" WHERE ingestion_dt BETWEEN DATE '2026-11-19' AND DATE '2026-11-20') o` +
+		` JOIN (SELECT * FROM "enriched"."x" WHERE metric_dt BETWEEN DATE '2026-11-20' AND DATE '2026-11-20') AS x USING (id)` +
+		` JOIN (SELECT * FROM "dims"."customers" WHERE snapshot_dt BETWEEN DATE '2026-11-13' AND DATE '2026-11-20') h USING (id)` +
+		` JOIN "silver"."items" USING (id)`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

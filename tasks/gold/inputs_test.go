@@ -3,8 +3,13 @@ package gold_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
 	"path"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/shoplake/lakehouse/internal/audit"
 	"github.com/shoplake/lakehouse/internal/lake"
@@ -71,5 +76,72 @@ func TestBuildAuditsItsInputs(t *testing.T) {
 				t.Errorf("%s: input %d = %+v, want %+v", tc.mart, i, rec.Inputs[i], tc.want[i])
 			}
 		}
+	}
+}
+
+// TestBuildWithLookbackAuditsOnlyTheWindow: a mart's depends_on lookback narrows
+// its audit's inputs to [D - lookback, D] and the SQL to those rows, and a window
+// the SQL already keeps to leaves the mart's rows as they were.
+func TestBuildWithLookbackAuditsOnlyTheWindow(t *testing.T) {
+	ctx := context.Background()
+	rows := map[string]string{}
+	inputs := map[string][]string{}
+	for _, bounded := range []bool{false, true} {
+		fsys := fstest.MapFS{}
+		if err := fs.WalkDir(os.DirFS("../../specs/shop"), ".", func(p string, de fs.DirEntry, err error) error {
+			if err != nil || de.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(os.DirFS("../../specs/shop"), p)
+			fsys[p] = &fstest.MapFile{Data: b}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if bounded {
+			y := string(fsys["pipeline.yaml"].Data)
+			old := "depends_on: [silver.orders, silver.order_items, enriched.cart_attribution, enriched.payment_reconciliation]"
+			if strings.Count(y, old) != 1 {
+				t.Fatalf("fct_orders depends_on not found in the shop spec")
+			}
+			y = strings.Replace(y, old, "depends_on: [{table: silver.orders, lookback: 0d}, {table: silver.order_items, lookback: 0d}, {table: enriched.cart_attribution, lookback: 0d}, {table: enriched.payment_reconciliation, lookback: 0d}]", 1)
+			fsys["pipeline.yaml"] = &fstest.MapFile{Data: []byte(y)}
+		}
+		sp, err := spec.Load(fsys, "specs/shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := newEnv(t, sp, "lookback1")
+		fixture(t, env)
+		loadAll(t, env, d)
+		if _, err := gold.Build(ctx, env, gold.BuildOptions{Mart: "fct_orders", Partition: d}); err != nil {
+			t.Fatalf("gold build fct_orders: %v", err)
+		}
+		b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(d, env.RunID, spec.TaskGoldBuild, "fct_orders"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec audit.Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprint(bounded)
+		for _, in := range rec.Inputs {
+			inputs[key] = append(inputs[key], in.URI)
+		}
+		w := openWarehouse(t, env)
+		rows[key] = rowsOf(t, w, "SELECT * FROM gold.fct_orders ORDER BY ALL")
+		w.Close()
+	}
+	if len(inputs["false"]) != 8 || len(inputs["true"]) != 4 {
+		t.Errorf("inputs unbounded %d, with 0d lookbacks %d (want 8 and 4):\n%s", len(inputs["false"]), len(inputs["true"]), strings.Join(inputs["true"], "\n"))
+	}
+	for _, in := range inputs["true"] {
+		if !strings.Contains(in, "ingestion_dt="+d+"/") {
+			t.Errorf("input outside the window of D: %s", in)
+		}
+	}
+	if rows["true"] != rows["false"] || rows["true"] == "" {
+		t.Errorf("rows changed:\nunbounded:\n%s\nbounded:\n%s", rows["false"], rows["true"])
 	}
 }

@@ -71,9 +71,39 @@ func renderMart(s *spec.Spec, m *spec.Mart, d string, dialect sqltext.Dialect) (
 				return "", false, false
 			}
 			return dim.Name, history, true
-		}})
+		},
+		Bounds: martBounds(s, m, d)})
 	if err != nil {
 		return "", fail.Usage(fmt.Errorf("%s: %w", path.Join(s.Dir, m.SQL), err))
 	}
 	return q, nil
+}
+
+// martBounds are the windows of the mart's depends_on with a lookback, by the
+// partition column of each warehouse copy (none for names the spec does not know;
+// Load rejects them).
+func martBounds(s *spec.Spec, m *spec.Mart, d string) map[spec.Ref]warehouse.Bound {
+	out := map[spec.Ref]warehouse.Bound{}
+	for _, dep := range m.Deps() {
+		if !dep.Lookback.Bounded {
+			continue
+		}
+		var key string
+		switch dep.Ref.Layer {
+		case spec.LayerSilver:
+			if t, ok := s.SilverTable(dep.Ref.Name); ok {
+				key = t.Key()
+			}
+		case spec.LayerEnriched:
+			if t, ok := s.Transform(dep.Ref.Name); ok {
+				key = t.Key()
+			}
+		case spec.LayerDims:
+			key = lake.DimsKey
+		}
+		if key != "" {
+			out[dep.Ref] = warehouse.Bound{Key: key, Since: dep.Lookback.Since(d)}
+		}
+	}
+	return out
 }
