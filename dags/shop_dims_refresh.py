@@ -3,7 +3,7 @@
 # DAG shop_dims_refresh: refresh the dim snapshots that are older than their max_age, in
 # parallel.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 1e6c4e3349cce762444671cb0771b4222881ac84efec463dc16e0cbdf6433b16
+# Spec sha256: 06cdf118a22ac665a8231900f39f24c4f1ba5cc4c65494cd51030ed5bdf67acc
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -33,7 +33,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "1e6c4e3349cce762444671cb0771b4222881ac84efec463dc16e0cbdf6433b16"
+SPEC_SHA256 = "06cdf118a22ac665a8231900f39f24c4f1ba5cc4c65494cd51030ed5bdf67acc"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"

@@ -2,7 +2,7 @@
 #
 # DAG shop_silver_to_gold: bronze gates -> silver -> enriched -> gold for one partition.
 # Spec: specs/shop/pipeline.yaml
-# Spec sha256: 1e6c4e3349cce762444671cb0771b4222881ac84efec463dc16e0cbdf6433b16
+# Spec sha256: 06cdf118a22ac665a8231900f39f24c4f1ba5cc4c65494cd51030ed5bdf67acc
 # Edit the spec, not this file, then regenerate:
 #   worker --specs specs/shop dags generate --out DIR
 #
@@ -35,7 +35,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from kubernetes.client import models as k8s
 
 PIPELINE = "shop"
-SPEC_SHA256 = "1e6c4e3349cce762444671cb0771b4222881ac84efec463dc16e0cbdf6433b16"
+SPEC_SHA256 = "06cdf118a22ac665a8231900f39f24c4f1ba5cc4c65494cd51030ed5bdf67acc"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"
@@ -584,37 +584,38 @@ with DAG(
             post_execute=emit_partition,
         )
 
-        # enriched.build.cohort_retention: run the transform's SQL; stage its partition
-        enriched__build__cohort_retention = KubernetesPodOperator(
-            task_id="enriched__build__cohort_retention",
+        # enriched.build.customer_activity: run the transform's SQL; stage its partition
+        enriched__build__customer_activity = KubernetesPodOperator(
+            task_id="enriched__build__customer_activity",
             arguments=[
-                "--run-id", "{{ run_id }}", "enriched", "build", "--transform", "cohort_retention",
+                "--run-id", "{{ run_id }}", "enriched", "build", "--transform", "customer_activity",
                 "--partition", PARTITION,
             ],
             container_resources=resources(cpu="1", memory="6Gi"),
+            depends_on_past=True,
         )
 
-        # enriched.validate.cohort_retention: gate: min rows, not-null columns, rules
-        enriched__validate__cohort_retention = KubernetesPodOperator(
-            task_id="enriched__validate__cohort_retention",
+        # enriched.validate.customer_activity: gate: min rows, not-null columns, rules
+        enriched__validate__customer_activity = KubernetesPodOperator(
+            task_id="enriched__validate__customer_activity",
             arguments=[
                 "--run-id", "{{ run_id }}", "enriched", "validate", "--transform",
-                "cohort_retention", "--partition", PARTITION,
+                "customer_activity", "--partition", PARTITION,
             ],
             container_resources=resources(cpu="1", memory="6Gi"),
             retries=0,
         )
 
-        # publish.enriched.cohort_retention: commit the partition this run staged; emits
-        # lake://shop/enriched/cohort_retention
-        publish__enriched__cohort_retention = KubernetesPodOperator(
-            task_id="publish__enriched__cohort_retention",
+        # publish.enriched.customer_activity: commit the partition this run staged;
+        # emits lake://shop/enriched/customer_activity
+        publish__enriched__customer_activity = KubernetesPodOperator(
+            task_id="publish__enriched__customer_activity",
             arguments=[
                 "--run-id", "{{ run_id }}", "publish", "--layer", "enriched", "--table",
-                "cohort_retention", "--partition", PARTITION,
+                "customer_activity", "--partition", PARTITION,
             ],
             container_resources=resources(cpu="1", memory="1Gi"),
-            outlets=[Asset("lake://shop/enriched/cohort_retention")],
+            outlets=[Asset("lake://shop/enriched/customer_activity")],
             post_execute=emit_partition,
         )
 
@@ -626,6 +627,7 @@ with DAG(
                 "--partition", PARTITION,
             ],
             container_resources=resources(cpu="1", memory="6Gi"),
+            depends_on_past=True,
         )
 
         # enriched.validate.customer_ltv: gate: min rows, not-null columns, rules
@@ -649,40 +651,6 @@ with DAG(
             ],
             container_resources=resources(cpu="1", memory="1Gi"),
             outlets=[Asset("lake://shop/enriched/customer_ltv")],
-            post_execute=emit_partition,
-        )
-
-        # enriched.build.customer_rfm: run the transform's SQL; stage its partition
-        enriched__build__customer_rfm = KubernetesPodOperator(
-            task_id="enriched__build__customer_rfm",
-            arguments=[
-                "--run-id", "{{ run_id }}", "enriched", "build", "--transform", "customer_rfm",
-                "--partition", PARTITION,
-            ],
-            container_resources=resources(cpu="1", memory="6Gi"),
-        )
-
-        # enriched.validate.customer_rfm: gate: min rows, not-null columns, rules
-        enriched__validate__customer_rfm = KubernetesPodOperator(
-            task_id="enriched__validate__customer_rfm",
-            arguments=[
-                "--run-id", "{{ run_id }}", "enriched", "validate", "--transform", "customer_rfm",
-                "--partition", PARTITION,
-            ],
-            container_resources=resources(cpu="1", memory="6Gi"),
-            retries=0,
-        )
-
-        # publish.enriched.customer_rfm: commit the partition this run staged; emits
-        # lake://shop/enriched/customer_rfm
-        publish__enriched__customer_rfm = KubernetesPodOperator(
-            task_id="publish__enriched__customer_rfm",
-            arguments=[
-                "--run-id", "{{ run_id }}", "publish", "--layer", "enriched", "--table",
-                "customer_rfm", "--partition", PARTITION,
-            ],
-            container_resources=resources(cpu="1", memory="1Gi"),
-            outlets=[Asset("lake://shop/enriched/customer_rfm")],
             post_execute=emit_partition,
         )
 
@@ -890,6 +858,74 @@ with DAG(
             ],
             container_resources=resources(cpu="1", memory="1Gi"),
             outlets=[Asset("lake://shop/enriched/funnel_conversion")],
+            post_execute=emit_partition,
+        )
+
+        # enriched.build.cohort_retention: run the transform's SQL; stage its partition
+        enriched__build__cohort_retention = KubernetesPodOperator(
+            task_id="enriched__build__cohort_retention",
+            arguments=[
+                "--run-id", "{{ run_id }}", "enriched", "build", "--transform", "cohort_retention",
+                "--partition", PARTITION,
+            ],
+            container_resources=resources(cpu="1", memory="6Gi"),
+        )
+
+        # enriched.validate.cohort_retention: gate: min rows, not-null columns, rules
+        enriched__validate__cohort_retention = KubernetesPodOperator(
+            task_id="enriched__validate__cohort_retention",
+            arguments=[
+                "--run-id", "{{ run_id }}", "enriched", "validate", "--transform",
+                "cohort_retention", "--partition", PARTITION,
+            ],
+            container_resources=resources(cpu="1", memory="6Gi"),
+            retries=0,
+        )
+
+        # publish.enriched.cohort_retention: commit the partition this run staged; emits
+        # lake://shop/enriched/cohort_retention
+        publish__enriched__cohort_retention = KubernetesPodOperator(
+            task_id="publish__enriched__cohort_retention",
+            arguments=[
+                "--run-id", "{{ run_id }}", "publish", "--layer", "enriched", "--table",
+                "cohort_retention", "--partition", PARTITION,
+            ],
+            container_resources=resources(cpu="1", memory="1Gi"),
+            outlets=[Asset("lake://shop/enriched/cohort_retention")],
+            post_execute=emit_partition,
+        )
+
+        # enriched.build.customer_rfm: run the transform's SQL; stage its partition
+        enriched__build__customer_rfm = KubernetesPodOperator(
+            task_id="enriched__build__customer_rfm",
+            arguments=[
+                "--run-id", "{{ run_id }}", "enriched", "build", "--transform", "customer_rfm",
+                "--partition", PARTITION,
+            ],
+            container_resources=resources(cpu="1", memory="6Gi"),
+        )
+
+        # enriched.validate.customer_rfm: gate: min rows, not-null columns, rules
+        enriched__validate__customer_rfm = KubernetesPodOperator(
+            task_id="enriched__validate__customer_rfm",
+            arguments=[
+                "--run-id", "{{ run_id }}", "enriched", "validate", "--transform", "customer_rfm",
+                "--partition", PARTITION,
+            ],
+            container_resources=resources(cpu="1", memory="6Gi"),
+            retries=0,
+        )
+
+        # publish.enriched.customer_rfm: commit the partition this run staged; emits
+        # lake://shop/enriched/customer_rfm
+        publish__enriched__customer_rfm = KubernetesPodOperator(
+            task_id="publish__enriched__customer_rfm",
+            arguments=[
+                "--run-id", "{{ run_id }}", "publish", "--layer", "enriched", "--table",
+                "customer_rfm", "--partition", PARTITION,
+            ],
+            container_resources=resources(cpu="1", memory="1Gi"),
+            outlets=[Asset("lake://shop/enriched/customer_rfm")],
             post_execute=emit_partition,
         )
 
@@ -1159,6 +1195,7 @@ with DAG(
     bronze__validate__shipments >> silver__build__shipments
     enriched__build__cart_attribution >> enriched__validate__cart_attribution
     enriched__build__cohort_retention >> enriched__validate__cohort_retention
+    enriched__build__customer_activity >> enriched__validate__customer_activity
     enriched__build__customer_ltv >> enriched__validate__customer_ltv
     enriched__build__customer_rfm >> enriched__validate__customer_rfm
     enriched__build__daily_metrics >> enriched__validate__daily_metrics
@@ -1169,6 +1206,7 @@ with DAG(
     enriched__build__returns_analysis >> enriched__validate__returns_analysis
     enriched__validate__cart_attribution >> publish__enriched__cart_attribution
     enriched__validate__cohort_retention >> publish__enriched__cohort_retention
+    enriched__validate__customer_activity >> publish__enriched__customer_activity
     enriched__validate__customer_ltv >> publish__enriched__customer_ltv
     enriched__validate__customer_rfm >> publish__enriched__customer_rfm
     enriched__validate__daily_metrics >> publish__enriched__daily_metrics
@@ -1195,7 +1233,11 @@ with DAG(
         enriched__build__funnel_conversion,
         gold__load__enriched__cart_attribution,
     ]
-    publish__enriched__customer_ltv >> gold__load__enriched__customer_ltv
+    publish__enriched__customer_activity >> enriched__build__cohort_retention
+    publish__enriched__customer_ltv >> [
+        enriched__build__customer_rfm,
+        gold__load__enriched__customer_ltv,
+    ]
     publish__enriched__customer_rfm >> gold__load__enriched__customer_rfm
     publish__enriched__daily_metrics >> gold__load__enriched__daily_metrics
     publish__enriched__fulfillment_sla >> gold__load__enriched__fulfillment_sla
@@ -1215,9 +1257,8 @@ with DAG(
     ]
     publish__silver__orders >> [
         enriched__build__cart_attribution,
-        enriched__build__cohort_retention,
+        enriched__build__customer_activity,
         enriched__build__customer_ltv,
-        enriched__build__customer_rfm,
         enriched__build__daily_metrics,
         enriched__build__fulfillment_sla,
         enriched__build__payment_reconciliation,

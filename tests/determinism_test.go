@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -40,6 +41,15 @@ func TestGenerateIsDeterministic(t *testing.T) {
 				t.Errorf("%s/%s: only in the second lake", sub, p)
 			}
 		}
+	}
+	// The ledger lists the orders of day 1 that changed status on day 2, identically.
+	found := false
+	for _, line := range bytes.Split(readLedgerFile(t, lakes[0]), []byte("\n")) {
+		found = found || bytes.Contains(line, []byte(`"table":"orders","partition":"`+day2+`","key":"O`+strings.ReplaceAll(day, "-", "")+`-`)) &&
+			bytes.Contains(line, []byte(`"outcome":"later_version"`))
+	}
+	if !found {
+		t.Errorf("the ledger lists no later version on %s of an order of %s", day2, day)
 	}
 	// Each day of each table has its data files and a manifest.
 	a := treeFiles(t, filepath.Join(lakes[0], "bronze"))
@@ -125,6 +135,19 @@ func TestRebuildIsIdempotent(t *testing.T) {
 	if quarantined == 0 {
 		t.Errorf("no row quarantined at fault rate 0.05: the quarantine comparison is vacuous")
 	}
+}
+
+// day2 is the second generated day.
+const day2 = "2026-11-21"
+
+// readLedgerFile reads the ledger a generate run wrote into the lake at root.
+func readLedgerFile(t *testing.T, root string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "_generated", "ledger.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // firstDiff describes the first difference of two sorted row dumps.

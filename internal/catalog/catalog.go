@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shoplake/lakehouse/internal/duck"
 	"github.com/shoplake/lakehouse/internal/fail"
@@ -97,6 +98,9 @@ type source struct {
 	// viaPointer: try the table pointer (_latest.json) first; when its partition
 	// is on or before D it is the answer and no commit points need listing.
 	viaPointer bool
+	// latestOf, when set, keeps one row per key of these columns: the one of the
+	// latest partition (silver.<table>_latest).
+	latestOf []string
 }
 
 // Names lists every name the catalog can bind, layer by layer.
@@ -108,6 +112,9 @@ func (c *Catalog) Names() []spec.Ref {
 	}
 	for _, t := range s.BaseSilver.Tables {
 		out = append(out, spec.Ref{Layer: lake.Silver, Name: t.Name})
+		if _, clash := s.SilverTable(t.Name + spec.LatestSuffix); !clash {
+			out = append(out, spec.Ref{Layer: lake.Silver, Name: t.Name + spec.LatestSuffix})
+		}
 	}
 	for _, t := range s.BaseSilver.Tables {
 		out = append(out, spec.Ref{Layer: lake.Quarantine, Name: t.Name})
@@ -209,11 +216,19 @@ func (c *Catalog) resolve(r spec.Ref) (source, error) {
 		src.empty = append(fields(t.Columns), lake.Field{Name: src.key, Type: "DATE"})
 		return src, nil
 	case lake.Silver:
-		t, ok := s.SilverTable(r.Name)
+		t, latest, ok := s.SilverOf(r.Name)
 		if !ok {
 			break
 		}
-		src.key = t.Key()
+		src.table, src.key = t.Name, t.Key()
+		if latest {
+			// Silver dedups within a partition; across partitions a later one holds
+			// the newer version (dedup.versions_within bounds how much later).
+			src.latestOf = t.PrimaryKey
+			src.pick = func(vals []string) []string {
+				return vals[:sort.SearchStrings(vals, c.Partition+"\x00")] // values <= D
+			}
+		}
 		src.empty = fields(t.Columns)
 		if _, ok := t.Column(t.Key()); !ok {
 			src.empty = append(src.empty, lake.Field{Name: t.Key(), Type: "DATE"})
@@ -279,6 +294,9 @@ func (c *Catalog) bind(ctx context.Context, s *duck.Session, src source) (Bindin
 	body, err := c.viewBody(ctx, s, src, b.Partitions)
 	if err != nil {
 		return b, err
+	}
+	if len(src.latestOf) > 0 {
+		body = latestSelect(body, src.latestOf, src.key)
 	}
 	schema := duck.Ident(src.ref.Layer)
 	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s.%s AS\n%s", schema, duck.Ident(src.ref.Name), body)
@@ -526,6 +544,74 @@ func carries(ctx context.Context, s *duck.Session, m *lake.Manifest, locals []st
 // (ingestion_dt=..., run=...) must not turn into columns, hence no hive partitioning.
 func readParquet(locals []string) string {
 	return "read_parquet(" + duck.StrList(locals) + ", hive_partitioning = false, union_by_name = true)"
+}
+
+// latestSelect keeps, of the rows body returns, one per key: the row of the
+// latest partition (a partition holds a key once: silver dedups within it).
+func latestSelect(body string, key []string, partKey string) string {
+	cols := make([]string, len(key))
+	for i, k := range key {
+		cols[i] = duck.Ident(k)
+	}
+	return fmt.Sprintf("SELECT * FROM (\n%s\n) AS _versions\nQUALIFY row_number() OVER (PARTITION BY %s ORDER BY %s DESC) = 1",
+		body, strings.Join(cols, ", "), duck.Ident(partKey))
+}
+
+// PreviousSchema is the schema {{ previous }} binds in: previous.<transform>.
+const PreviousSchema = "previous"
+
+// BindPrevious binds previous.<transform> to partition D-1 of an incremental
+// transform, or, on its first build (no partition before D committed), to an
+// empty relation of its declared columns; it returns what it bound and the
+// relation's name for {{ previous }}. A D-1 that is not committed while an
+// earlier partition is, is a data error naming it: days build in order.
+func (c *Catalog) BindPrevious(ctx context.Context, s *duck.Session, t *spec.Transform) (Binding, string, error) {
+	ref := spec.Ref{Layer: lake.Enriched, Name: t.Name}
+	b := Binding{Ref: ref, Key: t.Key()}
+	name := duck.Ident(PreviousSchema) + "." + duck.Ident(t.Name)
+	d, err := lake.ParseDate(c.Partition)
+	if err != nil {
+		return b, "", fail.Usage(fmt.Errorf("catalog: %w", err))
+	}
+	prev := d.AddDate(0, 0, -1).Format(time.DateOnly)
+	vals, err := lake.CommittedPartitions(ctx, c.Lake, lake.Enriched, t.Name, t.Key())
+	if err != nil {
+		return b, "", fmt.Errorf("bind %s partition %s: %w", name, prev, err)
+	}
+	vals = vals[:sort.SearchStrings(vals, c.Partition)] // values < D
+	src := source{ref: ref, layer: lake.Enriched, table: t.Name, key: t.Key(),
+		empty: append(fields(t.Columns), lake.Field{Name: t.Key(), Type: "DATE"})}
+	switch {
+	case len(vals) == 0:
+		// The first build: yesterday's state is empty.
+	case vals[len(vals)-1] != prev:
+		return b, "", fail.Data(fmt.Errorf("incremental transform %s builds partition %s on its partition %s, which is not committed (the latest before %s is %s): build the days from %s on in order, e.g. worker run --start %s --end %s",
+			t.Name, c.Partition, prev, c.Partition, vals[len(vals)-1], nextDay(vals[len(vals)-1]), nextDay(vals[len(vals)-1]), c.Partition))
+	default:
+		p, err := lake.ReadCommitted(ctx, c.Lake, lake.Enriched, t.Name, t.Key(), prev)
+		if err != nil {
+			return b, "", fmt.Errorf("bind %s partition %s: %w", name, prev, err)
+		}
+		b.Partitions = []*lake.Partition{p}
+	}
+	body, err := c.viewBody(ctx, s, src, b.Partitions)
+	if err != nil {
+		return b, "", err
+	}
+	schema := duck.Ident(PreviousSchema)
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\n%s", name, body)
+	if err := s.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema, q); err != nil {
+		return b, "", fmt.Errorf("bind %s partition %s: %w", name, prev, err)
+	}
+	return b, name, nil
+}
+
+func nextDay(v string) string {
+	d, err := lake.ParseDate(v)
+	if err != nil {
+		return v
+	}
+	return d.AddDate(0, 0, 1).Format(time.DateOnly)
 }
 
 func emptySelect(cols []lake.Field) string {

@@ -264,11 +264,79 @@ O1       | C1          | 1.00`)
 	for _, x := range b {
 		names = append(names, x.Ref.String())
 	}
-	want := "bronze.customers bronze.orders silver.customers silver.orders quarantine.customers quarantine.orders dims.customers dims.customers_history"
+	want := "bronze.customers bronze.orders silver.customers silver.customers_latest silver.orders silver.orders_latest quarantine.customers quarantine.orders dims.customers dims.customers_history"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("bound %s\nwant  %s", got, want)
 	}
 	catalogtest.Equal(t, f.query(t, "SELECT count(*) AS n FROM silver.orders JOIN dims.customers USING (customer_id)"), "n\n0")
+}
+
+// TestLatestBindsTheNewestVersionOfEachKey: silver.<table>_latest holds each key
+// once, its row of the latest partition on or before D, with that partition.
+func TestLatestBindsTheNewestVersionOfEachKey(t *testing.T) {
+	f := newFixture(t)
+	catalogtest.Silver(t, f.l, f.sp, "orders", "2026-11-20", `
+order_id | customer_id | amount
+O1       | C1          | 1.00
+O2       | C2          | 2.00`)
+	catalogtest.Silver(t, f.l, f.sp, "orders", "2026-11-21", `
+order_id | customer_id | amount
+O1       | C1          | 1.50
+O3       | C3          | 3.00`)
+	catalogtest.Silver(t, f.l, f.sp, "orders", "2026-11-22", `
+order_id | customer_id | amount
+O1       | C1          | 9.99`)
+	b := f.bind(t, "2026-11-21", "silver.orders_latest")
+	if got := strings.Join(b[0].Values(), " "); got != "2026-11-20 2026-11-21" {
+		t.Errorf("silver.orders_latest as of 2026-11-21 reads %s, want the partitions up to D", got)
+	}
+	catalogtest.Equal(t, f.query(t, "SELECT order_id, amount, ingestion_dt FROM silver.orders_latest ORDER BY order_id"), `
+order_id | amount | ingestion_dt
+O1       | 1.50   | 2026-11-21
+O2       | 2.00   | 2026-11-20
+O3       | 3.00   | 2026-11-21`)
+}
+
+// TestBindPrevious: an incremental transform reads its partition D-1; the first
+// build reads an empty relation of its declared columns; a gap is a data error
+// naming the missing partition.
+func TestBindPrevious(t *testing.T) {
+	f := newFixture(t)
+	tr := &spec.Transform{Name: "spend", Incremental: true,
+		Columns: []spec.Column{{Name: "customer_id", Type: "VARCHAR"}, {Name: "spend", Type: "DECIMAL(18,2)"}}}
+	ctx := context.Background()
+	b, name, err := f.catalog("2026-11-20").BindPrevious(ctx, f.s, tr)
+	if err != nil || len(b.Partitions) != 0 || name != `"previous"."spend"` {
+		t.Fatalf("first build: %v, %d partitions, name %s", err, len(b.Partitions), name)
+	}
+	catalogtest.Equal(t, f.query(t, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM previous.spend)"), `
+column_name  | column_type
+customer_id  | VARCHAR
+spend        | DECIMAL(18,2)
+ingestion_dt | DATE`)
+	catalogtest.Equal(t, f.query(t, "SELECT count(*) AS n FROM previous.spend"), "n\n0")
+
+	schema := []lake.Field{{Name: "customer_id", Type: "VARCHAR"}, {Name: "spend", Type: "DECIMAL(18,2)"}, {Name: "ingestion_dt", Type: "DATE"}}
+	for _, d := range []string{"2026-11-20", "2026-11-21"} {
+		catalogtest.Commit(t, f.l, catalogtest.Partition{Layer: lake.Enriched, Table: "spend", Key: "ingestion_dt", Value: d}, schema,
+			"customer_id | spend | ingestion_dt\nC1 | 1.00 | "+d)
+	}
+	b, _, err = f.catalog("2026-11-22").BindPrevious(ctx, f.s, tr)
+	if err != nil || strings.Join(b.Values(), " ") != "2026-11-21" {
+		t.Fatalf("D = 2026-11-22: %v, binds %v, want partition 2026-11-21", err, b.Values())
+	}
+	catalogtest.Equal(t, f.query(t, "SELECT customer_id, ingestion_dt FROM previous.spend"), `
+customer_id | ingestion_dt
+C1          | 2026-11-21`)
+	// A rebuild of an earlier day reads the day before it, not the latest.
+	if b, _, err = f.catalog("2026-11-21").BindPrevious(ctx, f.s, tr); err != nil || strings.Join(b.Values(), " ") != "2026-11-20" {
+		t.Fatalf("rebuild of 2026-11-21: %v, binds %v", err, b.Values())
+	}
+	_, _, err = f.catalog("2026-11-24").BindPrevious(ctx, f.s, tr)
+	if fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "2026-11-23, which is not committed") ||
+		!strings.Contains(err.Error(), "--start 2026-11-22 --end 2026-11-24") {
+		t.Errorf("gap: err = %v (exit %d), want a data error naming 2026-11-23 and the days to rebuild", err, fail.Code(err))
+	}
 }
 
 func TestLookbackBindsOnlyTheWindow(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 )
 
 // Macros lists the template functions spec SQL may use, for messages.
-var Macros = []string{"partition", "date_trunc", "date_diff", "safe_divide"}
+var Macros = []string{"partition", "date_trunc", "date_diff", "safe_divide", "money_divide", "previous"}
 
 // units are the date parts date_trunc and date_diff accept; both warehouses know them.
 var units = []string{"microsecond", "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year"}
@@ -22,6 +22,8 @@ var units = []string{"microsecond", "millisecond", "second", "minute", "hour", "
 //	{{ date_trunc "month" "order_ts" }}  date_trunc('month', order_ts) | DATE_TRUNC(order_ts, MONTH)
 //	{{ date_diff "day" "a" "b" }}        date_diff('day', a, b)        | DATE_DIFF(b, a, DAY)
 //	{{ safe_divide "a" "b" }}            (a) / NULLIF(b, 0)            | SAFE_DIVIDE(a, b)
+//	{{ money_divide "a" "b" }}           a / b as DECIMAL(18,2), rounded half away from zero in integer cents
+//	{{ previous }}                       an incremental transform's partition D-1 (enriched only)
 //
 // Arguments are a unit from a fixed list and single SQL expressions (checked with
 // spec.CheckExpr), so a slip in a macro call cannot smuggle in a statement.
@@ -54,17 +56,40 @@ func FuncMap(d sqltext.Dialect, partition string) template.FuncMap {
 			}
 			return d.SafeDivide(num, den), nil
 		},
+		"money_divide": func(num, den string) (string, error) {
+			if err := checkArgs("money_divide", num, den); err != nil {
+				return "", err
+			}
+			return d.MoneyDivide(num, den), nil
+		},
+		"previous": func() (string, error) {
+			return "", fmt.Errorf("previous: only a transform marked incremental: true reads its partition D-1")
+		},
 	}
+}
+
+// RenderIncremental is Render for an incremental transform: {{ previous }} is
+// the relation bound to its partition D-1 (Catalog.BindPrevious).
+func RenderIncremental(name, src string, d sqltext.Dialect, partition, previous string) (string, error) {
+	return render(name, src, d, partition, func(fm template.FuncMap) {
+		fm["previous"] = func() string { return previous }
+	})
 }
 
 // Render expands the templates of a spec SQL file (name is how messages show it,
 // e.g. specs/shop/sql/customer_ltv.sql) for partition D in dialect d. An unknown
 // macro or a bad argument is an error naming the file and position.
 func Render(name, src string, d sqltext.Dialect, partition string) (string, error) {
+	return render(name, src, d, partition, func(template.FuncMap) {})
+}
+
+func render(name, src string, d sqltext.Dialect, partition string, adjust func(template.FuncMap)) (string, error) {
 	if _, err := lake.ParseDate(partition); err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
-	tmpl, err := template.New(name).Option("missingkey=error").Funcs(FuncMap(d, partition)).Parse(src)
+	fm := FuncMap(d, partition)
+	adjust(fm)
+	tmpl, err := template.New(name).Option("missingkey=error").Funcs(fm).Parse(src)
 	if err != nil {
 		return "", fmt.Errorf("%s (macros: %s)", trimTemplate(err), strings.Join(Macros, ", "))
 	}

@@ -22,6 +22,8 @@ func TestMacrosRenderPerDialect(t *testing.T) {
 		{`{{ date_diff "day" "CAST(ts AS DATE)" partition }}`, `date_diff('day', CAST(ts AS DATE), DATE '2026-11-20')`, `DATE_DIFF(DATE '2026-11-20', CAST(ts AS DATE), DAY)`},
 		{`{{ safe_divide "a" "b" }}`, `(a) / NULLIF(b, 0)`, `SAFE_DIVIDE(a, b)`},
 		{`{{ safe_divide "coalesce(x, 0)" "n - 1" }}`, `(coalesce(x, 0)) / NULLIF(n - 1, 0)`, `SAFE_DIVIDE(coalesce(x, 0), n - 1)`},
+		{`{{ money_divide "r" "n" }}`, `CAST((2 * abs(CAST((r) * 100 AS BIGINT)) + abs(CAST(n AS BIGINT))) // NULLIF(2 * abs(CAST(n AS BIGINT)), 0) * sign(CAST((r) * 100 AS BIGINT)) * sign(CAST(n AS BIGINT)) * 0.01 AS DECIMAL(18,2))`,
+			"CAST(DIV(2 * ABS(CAST((r) * 100 AS INT64)) + ABS(CAST(n AS INT64)), NULLIF(2 * ABS(CAST(n AS INT64)), 0)) * SIGN(CAST((r) * 100 AS INT64)) * SIGN(CAST(n AS INT64)) AS NUMERIC) / 100"},
 		{"SELECT 1 -- no macro here", "SELECT 1 -- no macro here", "SELECT 1 -- no macro here"},
 	} {
 		for _, d := range []struct {
@@ -55,6 +57,37 @@ func TestMacrosRunInDuckDB(t *testing.T) {
 	catalogtest.Equal(t, catalogtest.QueryText(t, s.Conn, q), `
 d          | month_start         | days | half | by_zero
 2026-11-20 | 2026-11-01 00:00:00 | 19   | 3.5  | NULL`)
+}
+
+// TestMoneyDivideRoundsCentsExactly: money_divide gives DECIMAL(18,2) rounded half
+// away from zero, where a DOUBLE's round() depends on the float (2.675 is 2.67499..).
+func TestMoneyDivideRoundsCentsExactly(t *testing.T) {
+	src := `SELECT {{ money_divide "CAST(8.05 AS DECIMAL(12,2))" "2" }} AS half_up,
+  {{ money_divide "CAST(-8.05 AS DECIMAL(12,2))" "2" }} AS half_down,
+  {{ money_divide "CAST(5.35 AS DECIMAL(12,2))" "2" }} AS a2675,
+  {{ money_divide "CAST(10 AS DECIMAL(12,2))" "3" }} AS third,
+  {{ money_divide "CAST(20 AS DECIMAL(38,2))" "3" }} AS two_thirds,
+  {{ money_divide "CAST(1 AS DECIMAL(12,2))" "0" }} AS by_zero,
+  typeof({{ money_divide "CAST(1 AS DECIMAL(12,2))" "3" }}) AS type`
+	q, err := catalog.Render("sql/x.sql", src, sqltext.DuckDB{}, "2026-11-20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := duck.Open(context.Background(), duck.Options{MemoryLimit: "128MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	catalogtest.Equal(t, catalogtest.QueryText(t, s.Conn, q), `
+half_up | half_down | a2675 | third | two_thirds | by_zero | type
+4.03    | -4.03     | 2.68  | 3.33  | 6.67       | NULL    | DECIMAL(18,2)`)
+	if _, err := catalog.Render("sql/x.sql", "SELECT * FROM {{ previous }}", sqltext.DuckDB{}, "2026-11-20"); err == nil || !strings.Contains(err.Error(), "incremental") {
+		t.Errorf("{{ previous }} outside an incremental transform: err = %v", err)
+	}
+	q, err = catalog.RenderIncremental("sql/x.sql", "SELECT * FROM {{ previous }}", sqltext.DuckDB{}, "2026-11-20", `"previous"."x"`)
+	if err != nil || q != `SELECT * FROM "previous"."x"` {
+		t.Errorf("RenderIncremental = %q, %v", q, err)
+	}
 }
 
 func TestBadMacrosNameTheFile(t *testing.T) {

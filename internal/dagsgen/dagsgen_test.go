@@ -546,3 +546,31 @@ func TestPython(t *testing.T) {
 		t.Errorf("comment = %q", got)
 	}
 }
+
+// TestIncrementalBuildDependsOnPast: the build of an incremental transform (partition
+// D reads D-1) waits for its previous run; no other task does.
+func TestIncrementalBuildDependsOnPast(t *testing.T) {
+	s, err := spec.Load(specs.Shop(), specs.ShopDisplay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Options{{}, localOptions} {
+		for name, py := range generate(t, s, o) {
+			blocks := strings.Split(string(py), "task_id=")
+			for _, b := range blocks[1:] {
+				id, _, _ := strings.Cut(strings.Trim(b, `"`), `"`)
+				has := strings.Contains(b, "depends_on_past=True")
+				want := false
+				for _, tr := range s.Enriched.Transforms {
+					want = want || tr.Incremental && id == "enriched__build__"+tr.Name
+				}
+				if has != want {
+					t.Errorf("%s (%s): task %s has depends_on_past=True: %v, want %v", name, o.Flavor, id, has, want)
+				}
+			}
+		}
+	}
+	if tr, _ := s.Transform("customer_ltv"); tr == nil || !tr.Incremental {
+		t.Fatal("the reference customer_ltv is not incremental: the test checks nothing")
+	}
+}

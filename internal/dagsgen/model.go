@@ -275,6 +275,11 @@ func newTask(s *spec.Spec, st *settings, o Options, n spec.Node, operator string
 	if skipsOnNothing(n.Task) {
 		k.add("skip_on_exit_code", "[4]")
 	}
+	if t, ok := s.Transform(n.Table); ok && t.Incremental && n.Task == spec.TaskEnrichedBuild {
+		// Partition D builds on D-1: runs (one at a time, max_active_runs=1) go in order
+		// and stop at a failed day instead of building on a gap.
+		k.add("depends_on_past", "True")
+	}
 	if uri != "" {
 		k.add("outlets", "[Asset("+pyStr(uri)+")]")
 		k.add("post_execute", "emit_partition")

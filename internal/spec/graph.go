@@ -91,6 +91,9 @@ func node(task, table string) Node {
 }
 
 // publishNode is the node that publishes a table of a layer.
+// PublishID is the id of the node that publishes a layer's table.
+func PublishID(layer, table string) string { return publishNode(layer, table).ID }
+
 func publishNode(layer, table string) Node {
 	return Node{ID: TaskPublish + "." + layer + "." + table, Task: TaskPublish, Layer: layer, Table: table}
 }
@@ -196,8 +199,8 @@ func (s *Spec) Graph() *Graph {
 func (s *Spec) publishOf(r Ref) (string, bool) {
 	switch r.Layer {
 	case LayerSilver:
-		if _, ok := s.SilverTable(r.Name); ok {
-			return publishNode(LayerSilver, r.Name).ID, true
+		if t, _, ok := s.SilverOf(r.Name); ok {
+			return publishNode(LayerSilver, t.Name).ID, true
 		}
 	case LayerDims:
 		if d, _, ok := s.DimOf(r.Name); ok {

@@ -166,6 +166,32 @@ type SilverTable struct {
 type Dedup struct {
 	// OrderBy is a list of "column [asc|desc]" terms over silver columns.
 	OrderBy []string `yaml:"order_by" spec:"required"`
+	// VersionsWithin is the domain's promise that every version of a key lands in a
+	// partition at most this many days after the key's first ("3d"); empty: no
+	// promise. Incremental transforms read that window of the table to find the
+	// previous version of a key that changed on D.
+	VersionsWithin string `yaml:"versions_within"`
+}
+
+// WithinDays is versions_within in days (0: no promise).
+func (d *Dedup) WithinDays() int {
+	if d == nil {
+		return 0
+	}
+	n, _ := ParseDays(d.VersionsWithin)
+	return n
+}
+
+// ParseDays parses a whole number of days ("3d", "72h") of at least one day.
+func ParseDays(s string) (int, error) {
+	age, err := ParseAge(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration: write a number of days, e.g. 3d", s)
+	}
+	if age < 24*time.Hour || age%(24*time.Hour) != 0 {
+		return 0, fmt.Errorf("%q must be a whole number of days, at least 1d", s)
+	}
+	return int(age / (24 * time.Hour)), nil
 }
 
 // ForeignKey says Column (or the Columns of a composite key) must exist in
@@ -225,8 +251,17 @@ type Transform struct {
 	SQL          string           `yaml:"sql" spec:"required"`
 	DependsOn    []DependsOnEntry `yaml:"depends_on"`
 	PartitionKey string           `yaml:"partition_key"`
-	Checks       Checks           `yaml:"checks"`
-	Description  string           `yaml:"description"`
+	// Incremental lets the SQL read the transform's own partition D-1 as
+	// {{ previous }}: partition D is yesterday's state plus today's changes, so
+	// days build in order (a gap is an error; the DAG task depends on its past).
+	Incremental bool `yaml:"incremental"`
+	// Columns are the output columns (name and type), the partition key left out:
+	// every build's output is checked against them, and they type the empty
+	// {{ previous }} of an incremental transform's first build. Required with
+	// Incremental.
+	Columns     []Column `yaml:"columns"`
+	Checks      Checks   `yaml:"checks"`
+	Description string   `yaml:"description"`
 }
 
 // Checks are the gates of an enriched transform.
@@ -696,6 +731,24 @@ func depRefs(ds []Dep) []Ref {
 
 // HistorySuffix marks the dims name that binds every snapshot of a dim (dims.<dim>_history).
 const HistorySuffix = "_history"
+
+// LatestSuffix marks the silver name that binds the latest version of every key
+// across the partitions up to D (silver.<table>_latest).
+const LatestSuffix = "_latest"
+
+// SilverOf resolves a silver reference to its table and whether it is the
+// latest-version form (silver.<table>_latest). A table's own name wins.
+func (s *Spec) SilverOf(name string) (t *SilverTable, latest bool, ok bool) {
+	if t, ok := s.SilverTable(name); ok {
+		return t, false, true
+	}
+	if base, cut := strings.CutSuffix(name, LatestSuffix); cut {
+		if t, ok := s.SilverTable(base); ok {
+			return t, true, true
+		}
+	}
+	return nil, false, false
+}
 
 // DimOf resolves a dims reference to its dim and whether it is the history form.
 func (s *Spec) DimOf(name string) (d *Dim, history bool, ok bool) {

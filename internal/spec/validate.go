@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,7 +128,7 @@ func (v *validator) bronze() {
 		if t.Columns != nil && len(t.Columns) == 0 {
 			v.errorf(joinPath(p, "columns"), "%s has no columns: list the columns its files carry", what)
 		}
-		v.columns(p, what, t.Columns, false)
+		v.columns(p, what, t.Columns, "bronze")
 		v.nullValues(joinPath(p, "null_values"), what, t.NullValues)
 		if t.CSV != nil {
 			v.csv(joinPath(p, "csv"), what, t.CSV)
@@ -198,8 +199,9 @@ func (v *validator) csv(path, what string, c *CSV) {
 	}
 }
 
-// columns checks the columns of a bronze or silver table.
-func (v *validator) columns(tablePath, what string, cols []Column, silver bool) {
+// columns checks the columns of a bronze or silver table, or the declared
+// output columns of an enriched transform (layer "enriched").
+func (v *validator) columns(tablePath, what string, cols []Column, layer string) {
 	var paths, names []string
 	for j := range cols {
 		c := &cols[j]
@@ -214,9 +216,14 @@ func (v *validator) columns(tablePath, what string, cols []Column, silver bool) 
 				c.Type = t
 			}
 		}
-		if !silver {
+		if layer != "silver" {
 			for _, f := range []string{"expr", "check", "not_null", "accepted_values"} {
-				if v.present(joinPath(p, f)) {
+				if !v.present(joinPath(p, f)) {
+					continue
+				}
+				if layer == "enriched" {
+					v.keyErrorf(joinPath(p, f), "%s: %s has no effect on a transform's columns; use checks (not_null, rules)", cw, f)
+				} else {
 					v.keyErrorf(joinPath(p, f), "%s: %s has no effect in bronze; put it on the base_silver column", cw, f)
 				}
 			}
@@ -271,7 +278,7 @@ func (v *validator) silver() {
 		if t.Columns != nil && len(t.Columns) == 0 {
 			v.errorf(joinPath(p, "columns"), "%s has no columns", what)
 		}
-		v.columns(p, what, t.Columns, true)
+		v.columns(p, what, t.Columns, "silver")
 		if src != nil {
 			for j, c := range t.Columns {
 				if c.Expr == "" && c.Name != "" {
@@ -325,6 +332,11 @@ func (v *validator) silver() {
 					continue
 				}
 				isCol(pp, "dedup.order_by column", ot.Column)
+			}
+			if vp := joinPath(p, "dedup.versions_within"); v.present(vp) {
+				if _, err := ParseDays(t.Dedup.VersionsWithin); err != nil {
+					v.errorf(vp, "%s: dedup.versions_within: %v", what, err)
+				}
 			}
 		}
 
@@ -402,6 +414,28 @@ func (v *validator) transforms() {
 		v.ident(joinPath(p, "partition_key"), "partition_key", t.PartitionKey)
 		deps := v.dependsOn(p, what, Ref{"enriched", t.Name}, t.DependsOn, []string{"silver", "dims", "enriched"})
 		v.sqlFile(p, what, t.SQL, deps, []string{"silver", "dims", "enriched"})
+		if src, ok := s.SQL[t.SQL]; ok && !t.Incremental {
+			if loc := previousMacro.FindStringIndex(src); loc != nil {
+				line := 1 + strings.Count(src[:loc[0]], "\n")
+				col := 1 + loc[0] - (strings.LastIndexByte(src[:loc[0]], '\n') + 1)
+				v.errs = append(v.errs, &Error{File: path.Join(s.Dir, t.SQL), Line: line, Col: col,
+					Msg: fmt.Sprintf("%s reads {{ previous }}, its own partition D-1, but is not incremental: add incremental: true and its columns", what)})
+			}
+		}
+		if t.Columns != nil {
+			v.columns(p, what, t.Columns, "enriched")
+			if len(t.Columns) == 0 {
+				v.errorf(joinPath(p, "columns"), "%s: columns is empty: list the output columns or remove the key", what)
+			}
+			for j, c := range t.Columns {
+				if c.Name == t.Key() {
+					v.errorf(joinPath(indexPath(joinPath(p, "columns"), j), "name"), "%s: column %q is the partition key, which every partition gets as DATE: leave it out", what, c.Name)
+				}
+			}
+		}
+		if t.Incremental && t.Columns == nil {
+			v.errorf(joinPath(p, "incremental"), "%s: incremental needs columns (name and type of every output column): the first build reads an empty {{ previous }} of those columns, and every build's output is checked against them", what)
+		}
 		if t.Checks.MinRows != nil && *t.Checks.MinRows < 0 {
 			v.errorf(joinPath(p, "checks.min_rows"), "%s: checks.min_rows must not be negative", what)
 		}
@@ -504,9 +538,9 @@ func (v *validator) dependsOn(p, what string, self Ref, deps []DependsOnEntry, l
 		var known []string
 		switch r.Layer {
 		case "silver":
-			_, ok = s.SilverTable(r.Name)
+			_, _, ok = s.SilverOf(r.Name)
 			for _, t := range s.BaseSilver.Tables {
-				known = append(known, t.Name)
+				known = append(known, t.Name, t.Name+LatestSuffix)
 			}
 		case "dims":
 			_, _, ok = s.DimOf(r.Name)
@@ -572,6 +606,9 @@ func layerNoun(layer string) string {
 	}
 	return layer + " table"
 }
+
+// previousMacro finds {{ previous }} in a transform's SQL template.
+var previousMacro = regexp.MustCompile(`\{\{-?\s*previous\s*-?\}\}`)
 
 // sqlFile checks a transform's or mart's sql path, reads the file, and checks that
 // every layer-qualified name it reads is in depends_on.

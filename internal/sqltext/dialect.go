@@ -23,6 +23,10 @@ type Dialect interface {
 	DateDiff(unit, start, end string) string
 	// SafeDivide is num / den, NULL when den is 0.
 	SafeDivide(num, den string) string
+	// MoneyDivide is money num (cents) / den as DECIMAL(18,2), rounded half away
+	// from zero in integer arithmetic, so the cents never depend on a float's
+	// rounding; NULL when den is 0 or NULL.
+	MoneyDivide(num, den string) string
 	// DateAdd adds n units (day, week, month, quarter, year) to a DATE
 	// expression, giving a DATE.
 	DateAdd(unit string, n int, expr string) string
@@ -81,6 +85,14 @@ func (DuckDB) DateDiff(unit, start, end string) string {
 // SafeDivide is (num) / NULLIF(den, 0).
 func (DuckDB) SafeDivide(num, den string) string {
 	return fmt.Sprintf("(%s) / NULLIF(%s, 0)", num, den)
+}
+
+// MoneyDivide divides whole cents with DuckDB's integer division (//):
+// (2|n| + |d|) // 2|d| is |n| / |d| rounded half up.
+func (DuckDB) MoneyDivide(num, den string) string {
+	n := fmt.Sprintf("CAST((%s) * 100 AS BIGINT)", num)
+	d := fmt.Sprintf("CAST(%s AS BIGINT)", den)
+	return fmt.Sprintf("CAST((2 * abs(%s) + abs(%s)) // NULLIF(2 * abs(%s), 0) * sign(%s) * sign(%s) * 0.01 AS DECIMAL(18,2))", n, d, d, n, d)
 }
 
 // DateAdd is CAST(CAST(expr AS DATE) + INTERVAL (n) unit AS DATE).
@@ -171,6 +183,13 @@ func (BigQuery) DateDiff(unit, start, end string) string {
 // SafeDivide is SAFE_DIVIDE(num, den).
 func (BigQuery) SafeDivide(num, den string) string {
 	return fmt.Sprintf("SAFE_DIVIDE(%s, %s)", num, den)
+}
+
+// MoneyDivide divides whole cents with DIV, as DuckDB does, into a NUMERIC.
+func (BigQuery) MoneyDivide(num, den string) string {
+	n := fmt.Sprintf("CAST((%s) * 100 AS INT64)", num)
+	d := fmt.Sprintf("CAST(%s AS INT64)", den)
+	return fmt.Sprintf("CAST(DIV(2 * ABS(%s) + ABS(%s), NULLIF(2 * ABS(%s), 0)) * SIGN(%s) * SIGN(%s) AS NUMERIC) / 100", n, d, d, n, d)
 }
 
 // DateAdd is DATE_ADD(CAST(expr AS DATE), INTERVAL n UNIT).

@@ -81,11 +81,6 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	if !ok {
 		return fail.Usage(fmt.Errorf("enriched %s: sql file %s was not loaded with the spec", t.Name, file))
 	}
-	query, err := catalog.Render(file, src, sqltext.DuckDB{}, d)
-	if err != nil {
-		return fail.Usage(fmt.Errorf("enriched %s: %w", t.Name, err))
-	}
-
 	sc, err := env.OpenScratch(ctx, "enriched-"+t.Name+"-")
 	if err != nil {
 		return err
@@ -94,11 +89,32 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	work, s := sc.Dir, sc.Session
 
 	cat := &catalog.Catalog{Spec: env.Spec, Lake: l, Partition: d, WorkDir: work}
+	var query string
+	var prev []catalog.Binding
+	if t.Incremental {
+		b, rel, err := cat.BindPrevious(ctx, s, t)
+		if err != nil {
+			return fmt.Errorf("enriched %s partition %s: %w", t.Name, d, err)
+		}
+		prev = append(prev, b)
+		query, err = catalog.RenderIncremental(file, src, sqltext.DuckDB{}, d, rel)
+		if err != nil {
+			return fail.Usage(fmt.Errorf("enriched %s: %w", t.Name, err))
+		}
+	} else if query, err = catalog.Render(file, src, sqltext.DuckDB{}, d); err != nil {
+		return fail.Usage(fmt.Errorf("enriched %s: %w", t.Name, err))
+	}
 	// A dependency's lookback narrows what is bound and downloaded; the audit's
 	// inputs below list exactly those partitions.
 	binds, err := cat.BindDeps(ctx, s, t.Deps()...)
 	if err != nil {
 		return fmt.Errorf("enriched %s partition %s: %w", t.Name, d, err)
+	}
+	for _, b := range prev {
+		for _, p := range b.Partitions {
+			rec.Inputs = append(rec.Inputs, audit.IO{URI: l.URI(path.Join(p.Dir, lake.ManifestFile)), Rows: p.Manifest.RowCount})
+			rec.RowsIn += p.Manifest.RowCount
+		}
 	}
 	for _, b := range binds {
 		for _, p := range b.Partitions {
@@ -122,6 +138,9 @@ func build(ctx context.Context, env *tasks.Env, t *spec.Transform, d string, rec
 	cols, err := columns(ctx, s, "SELECT * FROM result")
 	if err != nil {
 		return err
+	}
+	if err := checkColumns(t, cols); err != nil {
+		return fail.Usage(fmt.Errorf("enriched %s partition %s: %s: %w", t.Name, d, file, err))
 	}
 	out := outputSelect(cols, t.Key(), d)
 	n, err := s.Int(ctx, "SELECT count(*) FROM result")
@@ -164,6 +183,49 @@ func outputSelect(cols []lake.Field, key, d string) string {
 		sel = append(sel, fmt.Sprintf("DATE %s AS %s", duck.Str(d), duck.Ident(key)))
 	}
 	return "SELECT " + strings.Join(sel, ", ") + " FROM result"
+}
+
+// checkColumns compares the result with the transform's declared columns (none
+// declared: anything goes): the same names and types, the partition key aside, as
+// staged (HUGEINT as BIGINT), so tomorrow's {{ previous }} reads what it expects.
+func checkColumns(t *spec.Transform, cols []lake.Field) error {
+	if t.Columns == nil {
+		return nil
+	}
+	got := map[string]string{}
+	for _, c := range cols {
+		if c.Name == t.Key() {
+			continue
+		}
+		ty := c.Type
+		switch ty {
+		case "HUGEINT":
+			ty = "BIGINT"
+		case "UHUGEINT":
+			ty = "UBIGINT"
+		}
+		got[c.Name] = ty
+	}
+	var errs []string
+	for _, c := range t.Columns {
+		ty, ok := got[c.Name]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Sprintf("column %s (%s) is declared but the SQL does not return it", c.Name, c.Type))
+		case !strings.EqualFold(strings.ReplaceAll(ty, " ", ""), strings.ReplaceAll(c.Type, " ", "")):
+			errs = append(errs, fmt.Sprintf("column %s is %s, declared %s: cast it in the SQL", c.Name, ty, c.Type))
+		}
+		delete(got, c.Name)
+	}
+	for _, c := range cols {
+		if _, extra := got[c.Name]; extra {
+			errs = append(errs, fmt.Sprintf("column %s (%s) is returned but not declared in columns", c.Name, got[c.Name]))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("the result does not match the declared columns: %s", strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 // columns describes a query's result as the manifest's schema.

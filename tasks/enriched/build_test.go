@@ -270,7 +270,8 @@ func TestLookbackStagesOnlyTheWindow(t *testing.T) {
 }
 
 // TestCartAttributionReadsTwoDaysOfEvents: the reference spec's cart_attribution
-// binds the cart events of D-1 and D and the orders of D, whatever the history.
+// binds the cart events of D-1 and D and the orders of D-3 .. D (the orders first
+// seen on D are those not in the versions window before it), whatever the history.
 func TestCartAttributionReadsTwoDaysOfEvents(t *testing.T) {
 	env := shopEnv(t)
 	ctx := context.Background()
@@ -295,8 +296,8 @@ E%d      | S%d        | C1          | page_view  | email   | %s 11:00:00`, i, i,
 			}
 		}
 	}
-	if count["orders"] != 1 || count["cart_events"] != 2 || len(rec.Inputs) != 3 {
-		t.Errorf("inputs = %+v, want orders of D and cart_events of D-1 and D", rec.Inputs)
+	if count["orders"] != 4 || count["cart_events"] != 2 || len(rec.Inputs) != 6 {
+		t.Errorf("inputs = %+v, want orders of D-3 .. D and cart_events of D-1 and D", rec.Inputs)
 	}
 	part, err := lake.ReadStaged(ctx, env.Lake, env.RunID, lake.Enriched, "cart_attribution", "ingestion_dt", day)
 	if err != nil {

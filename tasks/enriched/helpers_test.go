@@ -51,6 +51,22 @@ func dim(t *testing.T, env *tasks.Env, name, d, rows string) {
 	catalogtest.Dim(t, env.Lake, env.Spec, name, d, rows)
 }
 
+// enrichedRows commits rows as partition d of a transform with declared columns
+// (a fixture for what reads it).
+func enrichedRows(t *testing.T, env *tasks.Env, transform, d, rows string) {
+	t.Helper()
+	tr, ok := env.Spec.Transform(transform)
+	if !ok || tr.Columns == nil {
+		t.Fatalf("transform %s declares no columns", transform)
+	}
+	var schema []lake.Field
+	for _, c := range tr.Columns {
+		schema = append(schema, lake.Field{Name: c.Name, Type: c.Type})
+	}
+	schema = append(schema, lake.Field{Name: tr.Key(), Type: "DATE"})
+	catalogtest.Commit(t, env.Lake, catalogtest.Partition{Layer: lake.Enriched, Table: transform, Key: tr.Key(), Value: d}, schema, rows)
+}
+
 // buildAndValidate runs the transform for D and its gate, which must pass, and
 // returns the staged partition.
 func buildAndValidate(t *testing.T, env *tasks.Env, transform, d string) (*lake.Partition, *audit.Report) {

@@ -1,9 +1,13 @@
 package enriched_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/shoplake/lakehouse/internal/catalog/catalogtest"
+	"github.com/shoplake/lakehouse/internal/fail"
+	"github.com/shoplake/lakehouse/tasks/enriched"
 )
 
 // Each test below commits a few rows per input, runs the shop transform for
@@ -64,16 +68,21 @@ func TestCustomerLTV(t *testing.T) {
 customer_id | email    | country | signup_ts
 C1          | c1@x.io  | US      | 2026-10-01 09:00:00
 C2          | c2@x.io  | DE      | 2026-11-20 08:00:00
-C3          | c3@x.io  | FR      | 2026-11-01 08:00:00`)
+C3          | c3@x.io  | FR      | 2026-11-01 08:00:00
+C4          | c4@x.io  | ES      | 2026-11-01 08:00:00`)
 	silver(t, env, "orders", "2026-11-19", `
 order_id | customer_id | order_ts            | status    | total_amount
-O1       | C1          | 2026-11-19 10:00:00 | delivered | 100.00`)
+O1       | C1          | 2026-11-19 10:00:00 | delivered | 100.00
+O0       | C2          | 2026-11-19 07:00:00 | placed    | 40.00`)
+	// O0's new version on D cancels it; O7's status is unknown.
 	silver(t, env, "orders", day, `
 order_id | customer_id | order_ts            | status    | total_amount
 O2       | C1          | 2026-11-20 09:00:00 | paid      | 50.00
 O3       | C1          | 2026-11-20 09:30:00 | cancelled | 30.00
 O4       | C2          | 2026-11-20 10:00:00 | placed    | 20.00
-O5       | C9          | 2026-11-20 11:00:00 | paid      | 5.00`)
+O5       | C9          | 2026-11-20 11:00:00 | paid      | 5.00
+O0       | C2          | 2026-11-19 07:00:00 | cancelled | 40.00
+O7       | C4          | 2026-11-20 12:00:00 | NULL      | 12.00`)
 	silver(t, env, "orders", "2026-11-21", `
 order_id | customer_id | order_ts            | status | total_amount
 O6       | C1          | 2026-11-21 09:00:00 | paid   | 999.00`)
@@ -84,17 +93,62 @@ R1        | O1       | P1         | 1        | 20.00         | damaged | 2026-11
 return_id | order_id | product_id | quantity | refund_amount | reason  | return_ts
 R2        | O2       | P1         | 1        | 50.00         | damaged | 2026-11-21 12:00:00`)
 
-	p, _ := buildAndValidate(t, env, "customer_ltv", day)
+	// Incremental: the first build (11-19) starts empty; D adds its changes to it.
+	p, _ := buildAndValidate(t, env, "customer_ltv", "2026-11-19")
+	catalogtest.Equal(t, output(t, env, p, `SELECT customer_id, order_count, lifetime_revenue, last_order_ts FROM t ORDER BY customer_id`), `
+customer_id | order_count | lifetime_revenue | last_order_ts
+C1          | 1           | 100.00           | 2026-11-19 10:00:00
+C2          | 1           | 40.00            | 2026-11-19 07:00:00`)
+	commitStaged(t, env, "customer_ltv", "2026-11-19")
+	p, _ = buildAndValidate(t, env, "customer_ltv", day)
 	// C1: two orders as of D (100 + 50; the cancelled one and the one of 11-21 do not
 	//     count) and one refund of 20 (the return of 11-21 is after D): net 130, AOV 75.
-	// C3: a customer without orders. C9: orders, but not in the dims snapshot.
-	catalogtest.Equal(t, output(t, env, p, `SELECT customer_id, country, order_count, cancelled_order_count,
+	// C2: O0 counted once, now cancelled: its revenue and order_ts leave the figures.
+	// C3: a customer without orders. C4: one order of unknown status.
+	// C9: orders, but not in the dims snapshot.
+	catalogtest.Equal(t, output(t, env, p, `SELECT customer_id, country, order_count, cancelled_order_count, unknown_status_order_count,
   lifetime_revenue, return_count, refund_total, net_revenue, avg_order_value, first_order_ts, last_order_ts FROM t ORDER BY customer_id`), `
-customer_id | country | order_count | cancelled_order_count | lifetime_revenue | return_count | refund_total | net_revenue | avg_order_value | first_order_ts      | last_order_ts
-C1          | US      | 2           | 1                     | 150.00           | 1            | 20.00        | 130.00      | 75.0            | 2026-11-19 10:00:00 | 2026-11-20 09:00:00
-C2          | DE      | 1           | 0                     | 20.00            | 0            | 0.00         | 20.00       | 20.0            | 2026-11-20 10:00:00 | 2026-11-20 10:00:00
-C3          | FR      | 0           | 0                     | 0.00             | 0            | 0.00         | 0.00        | NULL            | NULL                | NULL
-C9          | NULL    | 1           | 0                     | 5.00             | 0            | 0.00         | 5.00        | 5.0             | 2026-11-20 11:00:00 | 2026-11-20 11:00:00`)
+customer_id | country | order_count | cancelled_order_count | unknown_status_order_count | lifetime_revenue | return_count | refund_total | net_revenue | avg_order_value | first_order_ts      | last_order_ts
+C1          | US      | 2           | 1                     | 0                          | 150.00           | 1            | 20.00        | 130.00      | 75.00           | 2026-11-19 10:00:00 | 2026-11-20 09:00:00
+C2          | DE      | 1           | 1                     | 0                          | 20.00            | 0            | 0.00         | 20.00       | 20.00           | 2026-11-20 10:00:00 | 2026-11-20 10:00:00
+C3          | FR      | 0           | 0                     | 0                          | 0.00             | 0            | 0.00         | 0.00        | NULL            | NULL                | NULL
+C4          | ES      | 0           | 0                     | 1                          | 0.00             | 0            | 0.00         | 0.00        | NULL            | NULL                | NULL
+C9          | NULL    | 1           | 0                     | 0                          | 5.00             | 0            | 0.00         | 5.00        | 5.00            | 2026-11-20 11:00:00 | 2026-11-20 11:00:00`)
+
+	// A gap: D+2 cannot build while D+1 is not committed.
+	commitStaged(t, env, "customer_ltv", day)
+	_, err := enriched.Build(context.Background(), env, enriched.Options{Transform: "customer_ltv", Partition: "2026-11-22"})
+	if fail.Code(err) != fail.BadData || !strings.Contains(err.Error(), "2026-11-21, which is not committed") {
+		t.Errorf("build 2026-11-22 after 2026-11-20: err = %v, want a data error naming 2026-11-21", err)
+	}
+}
+
+// TestCustomerActivity: a month counts an order by its latest version; a
+// cancellation on a later day takes the order out, and an emptied month goes.
+func TestCustomerActivity(t *testing.T) {
+	env := shopEnv(t)
+	silver(t, env, "orders", "2026-10-31", `
+order_id | customer_id | order_ts            | status  | total_amount
+O1       | C1          | 2026-10-31 22:00:00 | placed  | 10.00
+O2       | C1          | 2026-10-31 23:00:00 | paid    | 5.00
+O3       | C2          | 2026-10-31 20:00:00 | placed  | 8.00`)
+	silver(t, env, "orders", "2026-11-01", `
+order_id | customer_id | order_ts            | status    | total_amount
+O1       | C1          | 2026-10-31 22:00:00 | cancelled | 10.00
+O3       | C2          | 2026-10-31 20:00:00 | cancelled | 8.00
+O4       | C2          | 2026-11-01 10:00:00 | NULL      | 3.00
+O5       | C1          | 2026-11-01 11:00:00 | shipped   | 7.00`)
+	p, _ := buildAndValidate(t, env, "customer_activity", "2026-10-31")
+	catalogtest.Equal(t, output(t, env, p, "SELECT customer_id, activity_month, order_count, revenue FROM t ORDER BY ALL"), `
+customer_id | activity_month | order_count | revenue
+C1          | 2026-10-01     | 2           | 15.00
+C2          | 2026-10-01     | 1           | 8.00`)
+	commitStaged(t, env, "customer_activity", "2026-10-31")
+	p, _ = buildAndValidate(t, env, "customer_activity", "2026-11-01")
+	catalogtest.Equal(t, output(t, env, p, "SELECT customer_id, activity_month, order_count, revenue FROM t ORDER BY ALL"), `
+customer_id | activity_month | order_count | revenue
+C1          | 2026-10-01     | 1           | 5.00
+C1          | 2026-11-01     | 1           | 7.00`)
 }
 
 func TestProductPerformance(t *testing.T) {
@@ -148,7 +202,9 @@ order_id | customer_id | order_ts            | status    | total_amount
 O1       | C1          | 2026-11-20 09:00:00 | paid      | 100.00
 O2       | C1          | 2026-11-20 10:00:00 | delivered | 50.00
 O3       | C2          | 2026-11-20 11:00:00 | placed    | 30.00
-O4       | C3          | 2026-11-20 12:00:00 | cancelled | 20.00`)
+O4       | C3          | 2026-11-20 12:00:00 | cancelled | 20.00
+O5       | C3          | 2026-11-20 13:00:00 | NULL      | 7.00
+O0       | C1          | 2026-11-19 09:00:00 | cancelled | 999.00`)
 	silver(t, env, "order_items", "2026-11-19", `
 order_id | line_no | product_id | quantity | unit_price
 O0       | 1       | P1         | 9        | 111.00`)
@@ -165,11 +221,12 @@ R1        | O0       | P1         | 1        | 15.00
 R2        | O0       | P1         | 1        | NULL`)
 
 	p, _ := buildAndValidate(t, env, "daily_metrics", day)
-	// Three orders count (O4 is cancelled): 100 + 50 + 30 = 180, AOV 60, two buying
+	// Three orders count (O4 is cancelled, O5's status unknown; O0 is a later version
+	// of an order of 11-19, not an order of D): 100 + 50 + 30 = 180, AOV 60, two buying
 	// customers, 2 + 1 + 3 + 1 = 7 items; C2 and C3 signed up on D; refunds 15.
 	catalogtest.Equal(t, output(t, env, p, "SELECT * FROM t"), `
-metric_date | order_count | cancelled_order_count | customer_count | new_customer_count | revenue | avg_order_value | items_sold | return_count | refund_total | net_revenue | ingestion_dt
-2026-11-20  | 3           | 1                     | 2              | 2                  | 180.00  | 60.0            | 7          | 2            | 15.00        | 165.00      | 2026-11-20`)
+metric_date | order_count | cancelled_order_count | unknown_status_order_count | customer_count | new_customer_count | revenue | avg_order_value | items_sold | return_count | refund_total | net_revenue | ingestion_dt
+2026-11-20  | 3           | 1                     | 1                          | 2              | 2                  | 180.00  | 60.00           | 7          | 2            | 15.00        | 165.00      | 2026-11-20`)
 }
 
 func TestDailyMetricsOnADayWithoutOrders(t *testing.T) {
@@ -185,26 +242,22 @@ order_count | revenue | avg_order_value | items_sold | refund_total | net_revenu
 
 func TestCustomerRFM(t *testing.T) {
 	env := shopEnv(t)
-	orders := []struct{ d, rows string }{
-		{"2026-10-21", "O51 | C5 | 2026-10-21 10:00:00 | delivered | 20.00"},
-		{"2026-10-22", "O52 | C5 | 2026-10-22 10:00:00 | delivered | 20.00"},
-		{"2026-10-23", "O53 | C5 | 2026-10-23 10:00:00 | delivered | 20.00"},
-		{"2026-10-24", "O54 | C5 | 2026-10-24 10:00:00 | delivered | 20.00"},
-		{"2026-11-01", "O11 | C1 | 2026-11-01 10:00:00 | delivered | 50.00\nO41 | C4 | 2026-11-01 11:00:00 | delivered | 10.00"},
-		{"2026-11-10", "O12 | C1 | 2026-11-10 10:00:00 | delivered | 50.00"},
-		{"2026-11-15", "O31 | C3 | 2026-11-15 10:00:00 | shipped | 30.00"},
-		{"2026-11-16", "O32 | C3 | 2026-11-16 10:00:00 | shipped | 30.00"},
-		{"2026-11-19", "O21 | C2 | 2026-11-19 10:00:00 | paid | 500.00"},
-		{day, "O13 | C1 | 2026-11-20 10:00:00 | paid | 100.00\nO61 | C6 | 2026-11-20 11:00:00 | cancelled | 70.00"},
-		{"2026-11-21", "O71 | C7 | 2026-11-21 10:00:00 | paid | 1.00"},
-	}
-	for _, o := range orders {
-		silver(t, env, "orders", o.d, "order_id | customer_id | order_ts | status | total_amount\n"+o.rows)
-	}
+	// The lifetime figures of D (customer_ltv computes them): C6 only cancelled.
+	enrichedRows(t, env, "customer_ltv", day, `
+customer_id | order_count | lifetime_revenue | last_order_ts
+C1          | 3           | 200.00           | 2026-11-20 10:00:00
+C2          | 1           | 500.00           | 2026-11-19 10:00:00
+C3          | 2           | 60.00            | 2026-11-16 10:00:00
+C4          | 1           | 10.00            | 2026-11-01 11:00:00
+C5          | 4           | 80.00            | 2026-10-24 10:00:00
+C6          | 0           | 0.00             | NULL`)
+	enrichedRows(t, env, "customer_ltv", "2026-11-19", `
+customer_id | order_count | lifetime_revenue | last_order_ts
+C7          | 1           | 1.00             | 2026-11-19 10:00:00`)
 
 	p, _ := buildAndValidate(t, env, "customer_rfm", day)
 	// recency (days to D), frequency, monetary:   C1 0, 3, 200   C2 1, 1, 500
-	// C3 4, 2, 60   C4 19, 1, 10   C5 27, 4, 80.  C6 only cancelled, C7 after D.
+	// C3 4, 2, 60   C4 19, 1, 10   C5 27, 4, 80.  C6 only cancelled, C7 of another day.
 	// Five customers, five quintiles: r by recency (C5 oldest = 1 ... C1 = 5),
 	// f by frequency (C2 and C4 tie at 1 and share a score: percent_rank .75 -> 2),
 	// m by monetary (C4 = 1 ... C2 = 5).
@@ -228,20 +281,16 @@ C3          | c3@x.io | 2026-10-05 09:00:00
 C4          | c4@x.io | 2026-11-02 09:00:00
 C5          | c5@x.io | NULL
 C6          | c6@x.io | 2026-11-25 09:00:00`)
-	orders := []struct{ d, rows string }{
-		{"2026-09-20", "O1 | C1 | 2026-09-20 10:00:00 | delivered | 10.00"},
-		{"2026-10-01", "O2 | C2 | 2026-10-01 10:00:00 | delivered | 15.00"},
-		{"2026-10-06", "O3 | C3 | 2026-10-06 10:00:00 | delivered | 5.00"},
-		{"2026-10-07", "O4 | C3 | 2026-10-07 10:00:00 | delivered | 5.00"},
-		{"2026-10-15", "O5 | C2 | 2026-10-15 10:00:00 | cancelled | 99.00"},
-		{"2026-11-03", "O6 | C1 | 2026-11-03 10:00:00 | delivered | 20.00"},
-		{"2026-11-05", "O7 | C5 | 2026-11-05 10:00:00 | delivered | 8.00"},
-		{day, "O8 | C3 | 2026-11-20 10:00:00 | paid | 7.00"},
-		{"2026-11-21", "O9 | C1 | 2026-11-21 10:00:00 | paid | 1.00"},
-	}
-	for _, o := range orders {
-		silver(t, env, "orders", o.d, "order_id | customer_id | order_ts | status | total_amount\n"+o.rows)
-	}
+	// The months of each customer as of D (customer_activity computes them): C2's
+	// cancelled October order and C1's order after D are not there.
+	enrichedRows(t, env, "customer_activity", day, `
+customer_id | activity_month | order_count | revenue
+C1          | 2026-09-01     | 1           | 10.00
+C2          | 2026-10-01     | 1           | 15.00
+C3          | 2026-10-01     | 2           | 10.00
+C1          | 2026-11-01     | 1           | 20.00
+C5          | 2026-11-01     | 1           | 8.00
+C3          | 2026-11-01     | 1           | 7.00`)
 
 	p, _ := buildAndValidate(t, env, "cohort_retention", day)
 	// Cohorts: September {C1, C2}, October {C3}, November {C4}; C5 has no signup, C6
@@ -427,7 +476,7 @@ R4        | O3       | P4         | 1        | 5.00          | NULL`)
 	catalogtest.Equal(t, output(t, env, p, `SELECT reason, category, return_count, orders_affected, units_returned,
   refund_total, avg_refund, units_sold_30d, return_rate FROM t ORDER BY reason, category`), `
 reason     | category | return_count | orders_affected | units_returned | refund_total | avg_refund | units_sold_30d | return_rate
-damaged    | apparel  | 2            | 2               | 3              | 40.00        | 20.0       | 10             | 0.3
-unknown    | unknown  | 1            | 1               | 1              | 5.00         | 5.0        | 0              | NULL
-wrong_size | home     | 1            | 1               | 1              | 50.00        | 50.0       | 4              | 0.25`)
+damaged    | apparel  | 2            | 2               | 3              | 40.00        | 20.00      | 10             | 0.3
+unknown    | unknown  | 1            | 1               | 1              | 5.00         | 5.00       | 0              | NULL
+wrong_size | home     | 1            | 1               | 1              | 50.00        | 50.00      | 4              | 0.25`)
 }

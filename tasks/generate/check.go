@@ -18,8 +18,12 @@ type LedgerCheck struct {
 	Expected int
 	// Found counts expected entries that silver matched row by row.
 	Found int
+	// Versions counts the later versions of keys (status changes in a later
+	// partition) the ledger expects in silver; VersionsFound those silver holds.
+	Versions, VersionsFound int
 	// Missing are ledger entries silver did not produce; Unexpected are quarantine
-	// rows (or deduplications) the ledger did not predict. Both as "table partition key reason".
+	// rows (or deduplications, or keys repeated across partitions) the ledger did
+	// not predict. Both as "table partition key reason".
 	Missing, Unexpected []string
 }
 
@@ -28,15 +32,17 @@ func (c *LedgerCheck) OK() bool { return len(c.Missing) == 0 && len(c.Unexpected
 
 // String is a one-line summary.
 func (c *LedgerCheck) String() string {
-	return fmt.Sprintf("ledger: %d expected rejections, %d found in silver's quarantine and dedup, %d missing, %d unexpected",
-		c.Expected, c.Found, len(c.Missing), len(c.Unexpected))
+	return fmt.Sprintf("ledger: %d expected rejections, %d found in silver's quarantine and dedup, %d later versions, %d found in silver, %d missing, %d unexpected",
+		c.Expected, c.Found, c.Versions, c.VersionsFound, len(c.Missing), len(c.Unexpected))
 }
 
 // CheckLedger compares, for the given partitions, every committed quarantine row
 // (key and reason) with the ledger as multisets: quarantined rows by their reason,
 // deduplicated rows by reason "deduplicated", as silver keeps them in quarantine.
 // A deduplicated key must also appear once in silver, and every bronze row must be
-// in silver or its quarantine.
+// in silver or its quarantine. A key silver holds in two partitions must be a
+// later version the ledger lists (a status change), and each such version must
+// be in silver.
 func CheckLedger(ctx context.Context, env *tasks.Env, partitions []string) (*LedgerCheck, error) {
 	entries, err := ReadLedger(ctx, env.Lake)
 	if err != nil {
@@ -48,9 +54,19 @@ func CheckLedger(ctx context.Context, env *tasks.Env, partitions []string) (*Led
 	}
 	expected := map[string]int{}
 	dedupKeys := map[string]map[string]int{} // table/partition -> key -> count
+	versions := map[string]map[string]bool{} // table/partition -> keys of later versions
 	res := &LedgerCheck{}
 	for _, e := range entries {
 		if !inRange[e.Partition] {
+			continue
+		}
+		if e.Outcome == OutcomeLaterVersion {
+			tp := e.Table + " " + e.Partition
+			if versions[tp] == nil {
+				versions[tp] = map[string]bool{}
+			}
+			versions[tp][e.Key] = true
+			res.Versions++
 			continue
 		}
 		res.Expected++
@@ -78,6 +94,14 @@ func CheckLedger(ctx context.Context, env *tasks.Env, partitions []string) (*Led
 
 	found := map[string]int{}
 	for _, t := range env.Spec.BaseSilver.Tables {
+		// firstSeen holds, for a table with later versions, the partition each
+		// silver key was first seen in, to tell a predicted version from a repeat.
+		var firstSeen map[string]string
+		for tp := range versions {
+			if strings.HasPrefix(tp, t.Name+" ") {
+				firstSeen = map[string]string{}
+			}
+		}
 		pk := make([]string, len(t.PrimaryKey))
 		for i, k := range t.PrimaryKey {
 			pk[i] = "coalesce(CAST(" + duck.Ident(k) + " AS VARCHAR), '')"
@@ -105,6 +129,28 @@ func CheckLedger(ctx context.Context, env *tasks.Env, partitions []string) (*Led
 			}
 
 			tp := t.Name + " " + d
+			if firstSeen != nil {
+				keys, err := queryStrings(ctx, s, env, work, sv, "SELECT DISTINCT "+key+" FROM data ORDER BY 1")
+				if err != nil {
+					return nil, err
+				}
+				inSilver := map[string]bool{}
+				for _, k := range keys {
+					inSilver[k] = true
+					if first, seen := firstSeen[k]; seen && !versions[tp][k] {
+						res.Unexpected = append(res.Unexpected, fmt.Sprintf("%s %s is in silver partitions %s and %s, but no later version was generated", tp, k, first, d))
+					} else if !seen {
+						firstSeen[k] = d
+					}
+				}
+				for k := range versions[tp] {
+					if inSilver[k] {
+						res.VersionsFound++
+					} else {
+						res.Missing = append(res.Missing, tp+" "+k+" "+ReasonLaterVersion)
+					}
+				}
+			}
 			if lost := br.Manifest.RowCount - sv.Manifest.RowCount - q.Manifest.RowCount; lost != 0 {
 				res.Unexpected = append(res.Unexpected, fmt.Sprintf("%s: %d bronze rows are in neither silver nor its quarantine", tp, lost))
 			}

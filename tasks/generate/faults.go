@@ -13,6 +13,12 @@ const (
 	ReasonDeduplicated  = "deduplicated"
 	OutcomeQuarantined  = "quarantined"
 	OutcomeDeduplicated = "deduplicated"
+	// A later version of a key silver already holds from an earlier partition (an
+	// order's status change one or two days after it was placed, a customer's or a
+	// product's change): the ledger lists it so a check can tell cross-day versions
+	// from keys silver should not repeat.
+	ReasonLaterVersion  = "later_version"
+	OutcomeLaterVersion = "later_version"
 )
 
 // tableGen writes one table's partition of one day, injecting faults and

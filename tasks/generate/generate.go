@@ -127,7 +127,8 @@ func run(ctx context.Context, env *tasks.Env, o Options, cfg config) (*Result, e
 		res.Tables[i].Table = bt.def.name
 	}
 	for i := range o.Days {
-		w.heads = append(w.heads, newDayInfo(start, i).tsHead)
+		di := newDayInfo(start, i)
+		w.heads, w.compacts = append(w.heads, di.tsHead), append(w.compacts, di.compact)
 	}
 	g := &generator{ctx: ctx, env: env, o: o, cfg: cfg, tables: tables, w: w, res: res, log: log}
 	began := time.Now() // for the log line only, never in the data
@@ -235,7 +236,7 @@ func (g *generator) day(d *dayInfo) error {
 		return err
 	}
 	for i, tg := range gens {
-		g.res.Tables[i].Expected += len(tg.ledger.rows)
+		g.res.Tables[i].Expected += tg.ledger.rejects()
 		g.ledger = append(g.ledger, tg.ledger)
 	}
 	g.log.Info("generated bronze day", "partition", d.iso)
@@ -286,6 +287,7 @@ func (g *generator) writeDay(d *dayInfo, gens []*tableGen) error {
 		return err
 	}
 	w.prev = book
+	w.scheduleVersions(book)
 	return nil
 }
 
@@ -301,7 +303,7 @@ func (g *generator) finish(tg *tableGen) error {
 	t.Files += len(m.Files)
 	t.Bytes += tg.pw.bytes
 	g.log.Debug("wrote bronze partition", "table", tg.bt.def.name, "partition", tg.day.iso,
-		"rows", m.RowCount, "files", len(m.Files), "expected_rejects", len(tg.ledger.rows))
+		"rows", m.RowCount, "files", len(m.Files), "expected_rejects", tg.ledger.rejects())
 	return nil
 }
 

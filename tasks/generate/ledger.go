@@ -17,7 +17,9 @@ import (
 const LedgerPath = "_generated/ledger.json"
 
 // LedgerEntry is the expected silver outcome of one bronze row that must not
-// reach silver: quarantined with Reason, or deduplicated.
+// reach silver (quarantined with Reason, or deduplicated), or of a later version
+// of a key that does, in another partition than its first (Reason and Outcome
+// "later_version").
 type LedgerEntry struct {
 	Table string `json:"table"`
 	// Partition is the bronze partition (the day, YYYY-MM-DD).
@@ -26,7 +28,7 @@ type LedgerEntry struct {
 	Key string `json:"key"`
 	// Reason is silver's reject reason, or "deduplicated".
 	Reason string `json:"reason"`
-	// Outcome is "quarantined" or "deduplicated".
+	// Outcome is "quarantined", "deduplicated" or "later_version".
 	Outcome string `json:"outcome"`
 }
 
@@ -86,9 +88,23 @@ func (c *ledgerChunk) add(pk []int, r *rec, reason string) {
 
 func (c *ledgerChunk) key(r ledgerRow) []byte { return c.keys[r.off : r.off+r.n] }
 
+// rejects counts the chunk's rows that do not reach silver.
+func (c *ledgerChunk) rejects() int {
+	n := 0
+	for _, r := range c.rows {
+		if c.reasons[r.reason] != ReasonLaterVersion {
+			n++
+		}
+	}
+	return n
+}
+
 func outcomeOf(reason string) string {
-	if reason == ReasonDeduplicated {
+	switch reason {
+	case ReasonDeduplicated:
 		return OutcomeDeduplicated
+	case ReasonLaterVersion:
+		return OutcomeLaterVersion
 	}
 	return OutcomeQuarantined
 }

@@ -28,12 +28,35 @@ func TestNoFaultsNoLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 0 || res.LedgerEntries != 0 {
-		t.Fatalf("fault rate 0 gave %d ledger entries: %v", len(entries), entries[:min(5, len(entries))])
+	// Without faults the ledger holds only later versions, of day 1's keys on day 2.
+	var versions int
+	byTable := map[string]int{}
+	for _, e := range entries {
+		if e.Outcome != OutcomeLaterVersion || e.Partition != "2026-11-21" || e.Table == "orders" && !strings.HasPrefix(e.Key, "O20261120-") {
+			t.Fatalf("fault rate 0 gave ledger entry %+v, want only later versions on day 2", e)
+		}
+		versions++
+		byTable[e.Table]++
 	}
-	// Clean data passes silver's rules as the re-derivation applies them.
-	if got := silverOutcomes(t, env.Spec, dir, []string{"2026-11-20", "2026-11-21"}); len(got) != 0 {
-		t.Fatalf("clean data is rejected: %v", got[:min(5, len(got))])
+	for _, table := range []string{"orders", "customers", "products"} {
+		if byTable[table] == 0 {
+			t.Errorf("fault rate 0: no later versions of %s on day 2", table)
+		}
+	}
+	if versions == 0 || res.LedgerEntries != versions {
+		t.Fatalf("fault rate 0: %d later versions in the ledger, result counts %d entries", versions, res.LedgerEntries)
+	}
+	for _, tr := range res.Tables {
+		if tr.Expected != 0 {
+			t.Errorf("fault rate 0: %s expects %d rejects", tr.Table, tr.Expected)
+		}
+	}
+	// Clean data passes silver's rules as the re-derivation applies them, which
+	// finds the same later versions.
+	got := silverOutcomes(t, env.Spec, dir, []string{"2026-11-20", "2026-11-21"})
+	slices.SortFunc(got, compareEntries)
+	if !slices.Equal(got, entries) {
+		t.Fatalf("clean data: silver's rules give %d outcomes (%v), the ledger %d", len(got), got[:min(5, len(got))], len(entries))
 	}
 }
 
@@ -60,8 +83,11 @@ func TestFaultsCoverEveryReason(t *testing.T) {
 		}
 		kinds[e.Table][reasonKind(e.Reason)] = true
 		wantOutcome := OutcomeQuarantined
-		if e.Reason == ReasonDeduplicated {
+		switch e.Reason {
+		case ReasonDeduplicated:
 			wantOutcome = OutcomeDeduplicated
+		case ReasonLaterVersion:
+			wantOutcome = OutcomeLaterVersion
 		}
 		if e.Outcome != wantOutcome {
 			t.Errorf("%+v: outcome %s, want %s", e, e.Outcome, wantOutcome)
@@ -70,9 +96,9 @@ func TestFaultsCoverEveryReason(t *testing.T) {
 	// Every kind the spec's rules allow, per table.
 	all := []string{"pk_null", "cast_failed", "not_null", "accepted_values", "check", "fk_orphan"}
 	want := map[string][]string{
-		"customers":   {"pk_null", "cast_failed", "not_null", "check", "deduplicated"},
-		"products":    {"pk_null", "cast_failed", "not_null", "accepted_values", "check", "deduplicated"},
-		"orders":      append(slices.Clone(all), "deduplicated"),
+		"customers":   {"pk_null", "cast_failed", "not_null", "check", "deduplicated", "later_version"},
+		"products":    {"pk_null", "cast_failed", "not_null", "accepted_values", "check", "deduplicated", "later_version"},
+		"orders":      append(slices.Clone(all), "deduplicated", "later_version"),
 		"order_items": {"pk_null", "cast_failed", "not_null", "check", "fk_orphan", "pk_duplicate"},
 		"payments":    append(slices.Clone(all), "pk_duplicate"),
 		"shipments":   {"pk_null", "cast_failed", "not_null", "accepted_values", "fk_orphan", "pk_duplicate"},
@@ -245,10 +271,18 @@ func silverOutcomes(t *testing.T, s *spec.Spec, root string, days []string) []Le
 				exec(fmt.Sprintf("INSERT INTO silver_keys SELECT %s, %s, DATE %s FROM survivors WHERE NOT _dup",
 					duck.Str(st.Name), duck.Ident(st.PrimaryKey[0]), duck.Str(day)))
 			}
+			// A surviving key silver already holds from an earlier day is a later version.
+			later := "false"
+			if len(st.PrimaryKey) == 1 {
+				later = fmt.Sprintf("%s IN (SELECT k FROM silver_keys WHERE tbl = %s AND day < DATE %s)",
+					duck.Ident(st.PrimaryKey[0]), duck.Str(st.Name), duck.Str(day))
+			}
 			rows, err := conn.QueryContext(ctx, fmt.Sprintf(`
 				SELECT _key, _reason, %s FROM judged WHERE _reason IS NOT NULL
-				UNION ALL SELECT _key, %s, %s FROM survivors WHERE _dup`,
-				duck.Str(OutcomeQuarantined), duck.Str(dupReason), duck.Str(dupOutcome)))
+				UNION ALL SELECT _key, %s, %s FROM survivors WHERE _dup
+				UNION ALL SELECT _key, %s, %s FROM survivors WHERE NOT _dup AND %s`,
+				duck.Str(OutcomeQuarantined), duck.Str(dupReason), duck.Str(dupOutcome),
+				duck.Str(ReasonLaterVersion), duck.Str(OutcomeLaterVersion), later))
 			if err != nil {
 				t.Fatal(err)
 			}

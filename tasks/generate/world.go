@@ -21,7 +21,15 @@ const (
 	retryRate          = 0.05  // orders whose payment failed once before the final attempt
 	anonSessionRate    = 0.7   // anonymous (non-converting) sessions per order
 	lostShipmentRate   = 0.02
+	// laterVersionRate: orders whose status changes after their day (placed -> paid or
+	// cancelled, paid -> shipped, shipped -> delivered), as a new version in the bronze
+	// orders partition of one or two days later.
+	laterVersionRate = 0.1
 )
+
+// MaxVersionLag is how many days after its first version an order's last version
+// lands; the reference spec promises versions_within 3d, a day of margin.
+const MaxVersionLag = 2
 
 // Smallest counts per day, so tiny scales still give every table a few rows.
 const (
@@ -139,6 +147,19 @@ type order struct {
 	total  int64 // cents
 }
 
+// laterVersion is a status change of an order placed on an earlier day, landing
+// in the bronze orders partition of day.
+type laterVersion struct {
+	day    int   // index of the day whose partition carries it
+	origin int   // index of the day the order was placed
+	seq    int   // the order's position in its day
+	upd    int32 // updated_at, seconds into day
+	status int8
+	o      order // the order as placed (customer, order_ts, currency, total)
+	// inSilver, shared by an order's versions, says whether silver holds the key yet.
+	inSilver *bool
+}
+
 type item struct {
 	prod  int32
 	qty   int32
@@ -156,9 +177,10 @@ type orderBook struct {
 
 // world is the state carried from day to day.
 type world struct {
-	seed  int64
-	scale float64
-	heads []string // timestamp prefix of every generated day
+	seed     int64
+	scale    float64
+	heads    []string // timestamp prefix of every generated day
+	compacts []string // yyyymmdd of every generated day, inside ids
 
 	custCum []int32 // customers existing after each day
 	custFS  []int32 // day a customer first reached silver, -1 never
@@ -166,6 +188,8 @@ type world struct {
 	prodFS  []int32 // day a product first reached silver, -1 never
 	active  []int32
 	prev    *orderBook
+	// later are the orders' versions still to land, in the order they were drawn.
+	later []laterVersion
 
 	categories, currencies, methods, carriers, reasons, channels [][]byte
 	orderSt, paymentSt, shipmentSt, eventTy                      [][]byte
@@ -298,7 +322,10 @@ func (w *world) genCustomers(g *tableGen, d *dayInfo) error {
 		if err != nil {
 			return err
 		}
-		if ok && w.custFS[idx] < 0 {
+		switch {
+		case ok && w.custFS[idx] >= 0:
+			g.record(&r, ReasonLaterVersion)
+		case ok:
 			w.custFS[idx] = int32(d.index)
 		}
 	}
@@ -395,7 +422,10 @@ func (w *world) genProducts(g *tableGen, d *dayInfo) error {
 			if err != nil {
 				return err
 			}
-			if ok && w.prodFS[idx] < 0 {
+			switch {
+			case ok && w.prodFS[idx] >= 0:
+				g.record(&r, ReasonLaterVersion)
+			case ok:
 				w.prodFS[idx] = int32(d.index)
 			}
 		}
@@ -531,6 +561,92 @@ func (w *world) genOrders(g *tableGen, b *orderBook) error {
 			return err
 		}
 		b.rejected[s] = !ok
+	}
+	return w.genLaterVersions(g, b.day, &pres)
+}
+
+// nextStatus is the status an order moves to after st, or -1 when st is final.
+func nextStatus(rng *rand.Rand, st int8) int8 {
+	switch st {
+	case osPlaced:
+		if rng.IntN(10) < 3 {
+			return osCancelled
+		}
+		return osPaid
+	case osPaid:
+		return osShipped
+	case osShipped:
+		return osDelivered
+	}
+	return -1
+}
+
+// scheduleVersions draws the later versions of a day's orders: a tenth of those
+// not yet delivered or cancelled change status one or two days later, and a third
+// of those changed the next day change again the day after (placed -> paid ->
+// shipped). A stream of its own, so the day's other rows do not change with it.
+func (w *world) scheduleVersions(b *orderBook) {
+	rng := w.rng(tOrders+"#versions", b.day)
+	for s := range b.orders {
+		o := &b.orders[s]
+		st := nextStatus(rng, o.status)
+		if st < 0 || rng.Float64() >= laterVersionRate {
+			continue
+		}
+		lag := 1 + rng.IntN(MaxVersionLag)
+		inSilver := new(bool)
+		*inSilver = !b.rejected[s]
+		for {
+			w.later = append(w.later, laterVersion{day: b.day.index + lag, origin: b.day.index, seq: s,
+				upd: minSec + rng.Int32N(maxOrderSec-minSec), status: st, o: *o, inSilver: inSilver})
+			next := nextStatus(rng, st)
+			if lag >= MaxVersionLag || next < 0 || rng.IntN(3) != 0 {
+				break
+			}
+			st, lag = next, lag+1
+		}
+	}
+}
+
+// genLaterVersions writes the versions due on day d of orders placed earlier,
+// after the day's own orders, and forgets them.
+func (w *world) genLaterVersions(g *tableGen, d *dayInfo, pres *[maxCols]bool) error {
+	keep := w.later[:0]
+	var due []laterVersion
+	for _, v := range w.later {
+		if v.day == d.index {
+			due = append(due, v)
+		} else {
+			keep = append(keep, v)
+		}
+	}
+	w.later = keep
+	for _, v := range due {
+		if err := g.boundary(); err != nil {
+			return err
+		}
+		a := g.arena()
+		var r rec
+		// born 0: an older duplicate of this version (a fault) stays inside day d.
+		r.upd = v.upd
+		r.v[orID] = put(a, func(x []byte) []byte {
+			return appendDayID(x, orderPrefix, w.compacts[v.origin], int64(v.seq)+1, orderWidth)
+		})
+		r.v[orCustomer] = put(a, func(x []byte) []byte { return appendCustomerID(x, v.o.cust) })
+		r.v[orTS] = putTS(a, w.heads[v.origin], v.o.ts)
+		r.v[orStatus] = w.orderSt[v.status]
+		r.v[orTotal] = putMoney(a, v.o.total)
+		r.v[orCurrency] = w.currencies[v.o.cur]
+		r.v[orUpdated] = putTS(a, d.tsHead, v.upd)
+		pres[orCustomer] = w.custFS[v.o.cust] >= 0
+		ok, err := g.emit(&r, pres)
+		if err != nil {
+			return err
+		}
+		if ok && *v.inSilver {
+			g.record(&r, ReasonLaterVersion)
+		}
+		*v.inSilver = *v.inSilver || ok
 	}
 	return nil
 }

@@ -115,6 +115,35 @@ func TestBlockedBy(t *testing.T) {
 	}
 }
 
+// TestBrokenPast: an incremental transform's build skips after its own publish
+// broke in an earlier partition (D builds on D-1); other builds do not.
+func TestBrokenPast(t *testing.T) {
+	s, err := spec.Load(specs.Shop(), specs.ShopDisplay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := s.Graph()
+	broken := map[string]string{
+		"publish.enriched.customer_ltv":     "enriched.validate.customer_ltv 2026-11-20",
+		"publish.enriched.daily_metrics":    "enriched.validate.daily_metrics 2026-11-20",
+		"publish.enriched.cart_attribution": "enriched.build.cart_attribution 2026-11-20",
+	}
+	for id, want := range map[string]string{
+		"enriched.build.customer_ltv":      "enriched.validate.customer_ltv 2026-11-20",
+		"enriched.build.daily_metrics":     "", // not incremental: each day stands alone
+		"enriched.build.customer_activity": "", // incremental, but its own publish did not break
+		"publish.enriched.customer_ltv":    "",
+	} {
+		n, ok := g.Node(id)
+		if !ok {
+			t.Fatalf("node %s not in the shop graph", id)
+		}
+		if got := brokenPast(s, Step{Node: n, Partition: "2026-11-21"}, broken); got != want {
+			t.Errorf("brokenPast(%s) = %q, want %q", id, got, want)
+		}
+	}
+}
+
 // publishAncestors follows every path, lists each publish once and sorted.
 func TestPublishAncestors(t *testing.T) {
 	s, err := spec.Load(specs.Shop(), specs.ShopDisplay)

@@ -185,6 +185,9 @@ func stageRange(from, to string) (int, int, error) {
 // same partition did not succeed, or when a publish it depends on (through any
 // path) did not succeed for an earlier partition of this run: later partitions read
 // history (FK parents up to D, as-of transforms), so they would be built on a gap.
+// An incremental transform's build is skipped likewise after its own publish of
+// an earlier partition failed: it builds on its partition D-1. Partitions run in
+// date order, so a backfill from day k rebuilds k, k+1, ... in turn.
 func Run(ctx context.Context, env *tasks.Env, o Options) (*Result, error) {
 	steps, err := Plan(env, o)
 	if err != nil {
@@ -201,6 +204,9 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*Result, error) {
 		}
 		out := Outcome{Step: st}
 		why, nothing := blockedBy(g, st, status, brokenPublish, ancestors)
+		if why == "" {
+			why = brokenPast(env.Spec, st, brokenPublish)
+		}
 		switch {
 		case why != "":
 			out.Status, out.SkippedBecause = audit.StatusSkipped, why
@@ -267,6 +273,19 @@ func blockedBy(g *spec.Graph, st Step, status map[string]Outcome, brokenPublish 
 		}
 	}
 	return "", nothing
+}
+
+// brokenPast names the failed step an incremental transform's build must skip
+// for: its own publish broke in an earlier partition of the run, and partition D
+// builds on D-1. "" for any other step.
+func brokenPast(s *spec.Spec, st Step, brokenPublish map[string]string) string {
+	if st.Node.Task != spec.TaskEnrichedBuild {
+		return ""
+	}
+	if t, ok := s.Transform(st.Node.Table); ok && t.Incremental {
+		return brokenPublish[spec.PublishID(spec.LayerEnriched, t.Name)]
+	}
+	return ""
 }
 
 // publishAncestors lists the publish nodes a node depends on through any path.

@@ -1,5 +1,6 @@
 -- cart_attribution: the last-touch marketing channel of every order of day D.
--- Grain: one row per order of silver.orders partition D.
+-- Grain: one row per order first seen in silver.orders partition D (a later version of
+-- an order of D-3 .. D-1, a status change, was attributed on its own day).
 --
 -- Attribution rule (last touch, 24 hours): an order's touch is its customer's latest
 -- cart event (any session, any event type) with event_ts at or before order_ts and at
@@ -14,6 +15,8 @@ WITH orders AS (
     SELECT order_id, customer_id, order_ts
     FROM silver.orders
     WHERE ingestion_dt = {{ partition }}
+      AND order_id NOT IN (SELECT order_id FROM silver.orders   -- first seen on D: not a later version
+                           WHERE ingestion_dt BETWEEN {{ partition }} - INTERVAL 3 DAY AND {{ partition }} - INTERVAL 1 DAY)
 ),
 bounds AS (
     SELECT min(order_ts) - INTERVAL 24 HOUR AS lo, max(order_ts) AS hi

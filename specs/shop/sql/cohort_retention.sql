@@ -4,8 +4,10 @@
 --
 -- A customer's cohort is the month of signup_ts in the dims.customers snapshot bound
 -- for D (customers without signup_ts, or signed up after D, are left out). A customer
--- is active in a month with at least one non-cancelled order in it (partitions <= D).
--- retention_rate = active_customers / cohort_size.
+-- is active in a month with at least one order in it that is neither cancelled nor of
+-- unknown status, each order by its latest version up to D: from
+-- enriched.customer_activity of D, which keeps that per customer and month
+-- incrementally, so no history is read. retention_rate = active_customers / cohort_size.
 WITH cohorts AS (
     SELECT customer_id,
            CAST({{ date_trunc "month" "signup_ts" }} AS DATE) AS cohort_month
@@ -27,14 +29,13 @@ grid AS (
 ),
 activity AS (
     SELECT c.cohort_month,
-           CAST({{ date_trunc "month" "o.order_ts" }} AS DATE) AS activity_month,
-           count(DISTINCT o.customer_id) AS active_customers,
-           count(*) AS order_count,
-           sum(o.total_amount) AS revenue
-    FROM silver.orders AS o
+           a.activity_month,
+           count(DISTINCT a.customer_id) AS active_customers,
+           sum(a.order_count) AS order_count,
+           sum(a.revenue) AS revenue
+    FROM enriched.customer_activity AS a
     JOIN cohorts AS c USING (customer_id)
-    WHERE o.ingestion_dt <= {{ partition }}
-      AND o.status <> 'cancelled'
+    WHERE a.ingestion_dt = {{ partition }}
     GROUP BY ALL
 )
 SELECT g.cohort_month,
@@ -43,8 +44,8 @@ SELECT g.cohort_month,
        g.cohort_size,
        coalesce(a.active_customers, 0) AS active_customers,
        round({{ safe_divide "coalesce(a.active_customers, 0)" "g.cohort_size" }}, 4) AS retention_rate,
-       coalesce(a.order_count, 0) AS order_count,
-       coalesce(a.revenue, 0) AS revenue
+       CAST(coalesce(a.order_count, 0) AS BIGINT) AS order_count,
+       CAST(coalesce(a.revenue, 0) AS DECIMAL(18,2)) AS revenue
 FROM grid AS g
 LEFT JOIN activity AS a USING (cohort_month, activity_month)
 ORDER BY g.cohort_month, g.activity_month

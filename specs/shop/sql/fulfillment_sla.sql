@@ -1,5 +1,6 @@
 -- fulfillment_sla: how fast the shipments of day D's orders, and those shipped on D, moved.
--- Grain: one row per shipment whose order is in silver.orders partition D or whose
+-- Grain: one row per shipment whose order is first seen in silver.orders partition D
+-- (not a later version of an order of D-3 .. D-1) or whose
 -- shipped_ts falls on D (shipments read as of D; a shipment seen in several partitions
 -- keeps its row of the latest one).
 --
@@ -12,6 +13,8 @@ WITH day_orders AS (
     SELECT order_id
     FROM silver.orders
     WHERE ingestion_dt = {{ partition }}
+      AND order_id NOT IN (SELECT order_id FROM silver.orders   -- first seen on D: not a later version
+                           WHERE ingestion_dt BETWEEN {{ partition }} - INTERVAL 3 DAY AND {{ partition }} - INTERVAL 1 DAY)
 ),
 candidates AS (
     SELECT shipment_id, order_id, carrier, status, shipped_ts, delivered_ts
@@ -28,7 +31,7 @@ timed AS (
            {{ date_diff "second" "o.order_ts" "s.delivered_ts" }} / 3600.0 AS h_total,
            {{ partition }} + INTERVAL 1 DAY AS end_of_day
     FROM candidates AS s
-    JOIN silver.orders AS o ON o.order_id = s.order_id AND o.ingestion_dt <= {{ partition }}
+    JOIN silver.orders_latest AS o ON o.order_id = s.order_id
 )
 SELECT shipment_id,
        order_id,

@@ -1,5 +1,6 @@
 -- payment_reconciliation: does what was paid for each order of day D match what it should be?
--- Grain: one row per order of silver.orders partition D.
+-- Grain: one row per order first seen in silver.orders partition D (not a later
+-- version of an order of D-3 .. D-1), with its status as of D.
 --
 -- expected_amount is total_amount, or 0 for a cancelled order. Payments are the order's
 -- payments up to D (partitions <= D), by their final status: captured_amount sums
@@ -16,6 +17,8 @@ WITH orders AS (
     SELECT order_id, customer_id, status, currency, total_amount
     FROM silver.orders
     WHERE ingestion_dt = {{ partition }}
+      AND order_id NOT IN (SELECT order_id FROM silver.orders   -- first seen on D: not a later version
+                           WHERE ingestion_dt BETWEEN {{ partition }} - INTERVAL 3 DAY AND {{ partition }} - INTERVAL 1 DAY)
 ),
 paid AS (
     SELECT p.order_id,

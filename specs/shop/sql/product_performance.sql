@@ -1,6 +1,6 @@
 -- product_performance: what each product sold and got back on day D.
--- Grain: one row per product with a sale (an item of a non-cancelled order, items
--- partition D) or a return (returns partition D) on day D.
+-- Grain: one row per product with a sale (an item of partition D whose order, by its
+-- latest version up to D, is not cancelled) or a return (returns partition D) on day D.
 --
 -- revenue = sum(quantity * unit_price - discount_amount) of the sold items;
 -- return_rate = units_returned / units_sold of the same day (NULL without sales), a
@@ -13,7 +13,7 @@ WITH sold AS (
            sum(i.quantity * i.unit_price - coalesce(i.discount_amount, 0)) AS revenue,
            sum(coalesce(i.discount_amount, 0)) AS discount_total
     FROM silver.order_items AS i
-    JOIN silver.orders AS o ON o.order_id = i.order_id AND o.ingestion_dt <= {{ partition }}
+    JOIN silver.orders_latest AS o ON o.order_id = i.order_id
     WHERE i.ingestion_dt = {{ partition }}
       AND o.status <> 'cancelled'
     GROUP BY i.product_id

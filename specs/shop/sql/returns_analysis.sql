@@ -4,7 +4,8 @@
 -- without a reason, shows as 'unknown'.
 --
 -- return_rate = units returned on D / units of the category sold in the 30 days up to D
--- (items of partitions D-29 .. D, non-cancelled orders); NULL when none were sold.
+-- (items of partitions D-29 .. D whose order, by its latest version up to D, is not
+-- cancelled); NULL when none were sold. avg_refund is DECIMAL cents.
 WITH products AS (
     SELECT product_id, category
     FROM dims.products
@@ -25,7 +26,7 @@ sold AS (
     SELECT coalesce(p.category, 'unknown') AS category,
            sum(i.quantity) AS units_sold_30d
     FROM silver.order_items AS i
-    JOIN silver.orders AS o ON o.order_id = i.order_id AND o.ingestion_dt <= {{ partition }}
+    JOIN silver.orders_latest AS o ON o.order_id = i.order_id
     LEFT JOIN products AS p ON p.product_id = i.product_id
     WHERE i.ingestion_dt BETWEEN {{ partition }} - INTERVAL 29 DAY AND {{ partition }}
       AND o.status <> 'cancelled'
@@ -37,7 +38,7 @@ SELECT r.reason,
        r.orders_affected,
        r.units_returned,
        r.refund_total,
-       round({{ safe_divide "r.refund_total" "r.return_count" }}, 2) AS avg_refund,
+       {{ money_divide "r.refund_total" "r.return_count" }} AS avg_refund,
        coalesce(s.units_sold_30d, 0) AS units_sold_30d,
        round({{ safe_divide "r.units_returned" "s.units_sold_30d" }}, 4) AS return_rate
 FROM returned AS r

@@ -1,4 +1,5 @@
--- fct_orders: one row per order placed on day D (silver.orders partition D).
+-- fct_orders: one row per order placed on day D: first seen in silver.orders partition D
+-- (a later version of an order of D-3 .. D-1, a status change, is not a new order).
 -- Grain: order_id; order_date = D. Lines, units and discounts from the order's items
 -- of D; the last-touch channel from enriched.cart_attribution ('direct' when no
 -- touch); captured money and the reconciliation status from
@@ -42,3 +43,5 @@ LEFT JOIN items AS i ON i.order_id = o.order_id
 LEFT JOIN attribution AS a ON a.order_id = o.order_id
 LEFT JOIN payments AS p ON p.order_id = o.order_id
 WHERE o.ingestion_dt = DATE '2026-11-20'
+  AND o.order_id NOT IN (SELECT order_id FROM `proj.silver.orders`
+                         WHERE ingestion_dt BETWEEN DATE_ADD(CAST(DATE '2026-11-20' AS DATE), INTERVAL -3 DAY) AND DATE_ADD(CAST(DATE '2026-11-20' AS DATE), INTERVAL -1 DAY))
