@@ -386,6 +386,9 @@ func (sc *csvScan) line(ln int, line []byte) {
 	}
 	if !sc.inRecord && !sc.collect && (sc.d.quote == 0 || bytes.IndexByte(line, sc.d.quote) < 0) {
 		body := bytes.TrimRight(line, "\r\n")
+		if i := bytes.IndexByte(body, '\r'); i >= 0 {
+			sc.problem(ln, loneCR, charColumn(line, i))
+		}
 		if len(body) > 0 {
 			sc.record(ln, bytes.Count(body, []byte{sc.d.delim})+1)
 		} else {
@@ -409,6 +412,8 @@ func (sc *csvScan) line(ln int, line []byte) {
 			case sc.st == fieldStart && b == d.quote && d.quote != 0:
 				sc.st, sc.quoteLine, sc.content = quoted, ln, true
 				sc.cur = sc.cur[:0]
+			case b == '\r' && i+1 < len(line) && line[i+1] != '\n':
+				sc.problem(ln, loneCR, charColumn(line, i))
 			case sc.st == fieldStart && (b == ' ' || b == '\t' || b == '\r'):
 				if b != '\r' {
 					sc.content = true
@@ -446,6 +451,8 @@ func (sc *csvScan) line(ln int, line []byte) {
 				sc.endField()
 			case b == '\n':
 				sc.endRecord()
+			case b == '\r' && i+1 < len(line) && line[i+1] != '\n':
+				sc.problem(ln, loneCR, charColumn(line, i))
 			case b == ' ' || b == '\t' || b == '\r':
 			default:
 				sc.problem(ln, "unexpected %q after the closing quote of field %d: quote the whole field, and double a quote inside it", printable(b), sc.fields+1)
@@ -454,6 +461,10 @@ func (sc *csvScan) line(ln int, line []byte) {
 		}
 	}
 }
+
+// loneCR is the problem of a CR outside quotes that does not end its line:
+// DuckDB may take it for a line end (and split the record) or read nothing.
+const loneCR = "a CR not followed by LF outside quotes (column %d): DuckDB may end the record there; remove it, or quote the field that holds it"
 
 // printable shows a byte of a message: the character, or its hex code.
 func printable(b byte) string {
