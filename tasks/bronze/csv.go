@@ -277,6 +277,19 @@ func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error
 			if ln == 1 {
 				line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
 			}
+			if ln <= d.skip {
+				// A skipped line is not parsed, but DuckDB still splits lines at a
+				// lone CR: it would skip less than the spec says.
+				body := bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+				if i := bytes.IndexByte(body, '\r'); i >= 0 {
+					sc.problem(ln, loneCR, charColumn(line, i))
+				}
+				if len(body) == 0 {
+					// DuckDB's skip does not count blank lines the way the spec reads
+					// skip_rows (found by FuzzImportCSV): refuse rather than guess.
+					sc.problem(ln, "a blank line among the %d skip_rows lines: DuckDB would skip a different line; remove it, or set skip_rows to skip it too", d.skip)
+				}
+			}
 			if ln > d.skip {
 				if ln == d.skip+1 && lineEndsWithCR(line) {
 					// The whole file would be one line, and DuckDB would guess otherwise.
