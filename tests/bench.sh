@@ -205,6 +205,18 @@ bronze_lake() {
 	fi
 }
 
+# publish_share AUDIT...: what the stage's publishes took, from their audits (part of
+# the stage's wall time, no process of their own): sets WALL, RSS_KB=0, RC and
+# PUBLISH_NOTE with the bytes they placed and how many of them were not copied.
+publish_share() {
+	local ms bytes kept
+	ms=$(sum_field duration_ms "$@")
+	bytes=$(sum_field bytes "$@")
+	kept=$(sum_field bytes_not_copied "$@")
+	WALL=$(awk -v ms="$ms" 'BEGIN {printf "%.2f", ms / 1000}') RSS_KB=0 RC=0
+	PUBLISH_NOTE=$(awk -v b="$bytes" -v k="$kept" 'BEGIN {printf "within the stage; %.1f MB placed, %.1f MB of it not copied (hard links)", b / 1e6, k / 1e6}')
+}
+
 export WORKER_LOG_FORMAT=json WORKER_WORK_DIR=$TMP/work
 [[ -z ${BENCH_THREADS:-} ]] || export WORKER_THREADS=$BENCH_THREADS
 [[ -z ${BENCH_MEMORY_LIMIT:-} ]] || export WORKER_MEMORY_LIMIT=$BENCH_MEMORY_LIMIT
@@ -238,6 +250,8 @@ for scale in $SCALES; do
 	audits=$lake/_audit/dt=$LAST/$run
 	measure "silver-$scale" "${W[@]}" --run-id "$run" run --partition "$LAST" --from silver --to silver
 	record scale "$scale" "$HISTORY" silver "$(sum_field rows_in "$audits"/silver.build.*.json)"
+	publish_share "$audits"/publish.silver.*.json
+	record scale "$scale" "$HISTORY" "silver publish" "$(sum_field rows_out "$audits"/publish.silver.*.json)" "$PUBLISH_NOTE"
 	measure "enriched-$scale" "${W[@]}" --run-id "$run" run --partition "$LAST" --from dims --to enriched
 	record scale "$scale" "$HISTORY" enriched "$(sum_field rows_out "$audits"/enriched.build.*.json)"
 	measure "gold-$scale" "${W[@]}" --run-id "$run" run --partition "$LAST" --from gold --to gold
@@ -314,9 +328,9 @@ END {
 	print "" > report
 	# Scale series table.
 	printf "== one day at each scale, after %d day(s) of history (threads %s, memory limit %s)\n", history, threads, mem > report
-	printf "%-10s %6s %9s %12s %12s %12s  %s\n", "stage", "scale", "wall_s", "peak_rss_MB", "rows", "rows/s", "note" > report
+	printf "%-15s %6s %9s %12s %12s %12s  %s\n", "stage", "scale", "wall_s", "peak_rss_MB", "rows", "rows/s", "note" > report
 	for (i = 1; i <= n; i++) if (series[i] == "scale")
-		printf "%-10s %6s %9.2f %12.0f %12d %12.0f  %s\n", stage[i], scale[i], wall[i], rss[i] / 1024, rows[i], rate(rows[i], wall[i]), (rc[i] != 0 ? "EXIT " rc[i] " " : "") note[i] > report
+		printf "%-15s %6s %9.2f %12.0f %12d %12.0f  %s\n", stage[i], scale[i], wall[i], rss[i] / 1024, rows[i], rate(rows[i], wall[i]), (rc[i] != 0 ? "EXIT " rc[i] " " : "") note[i] > report
 	ns = split(scales, S, " ")
 	printf "silver/floor ratio:" > report
 	for (i = 1; i <= ns; i++) {
@@ -339,9 +353,9 @@ END {
 	ng = split(growth_days, G, " ")
 	if (ng > 0) {
 		printf "\n== history growth at scale %s: the last day after each history length\n", growth_scale > report
-		printf "%-10s %12s %9s %12s %12s %12s  %s\n", "stage", "history_days", "wall_s", "peak_rss_MB", "rows", "rows/s", "note" > report
+		printf "%-15s %12s %9s %12s %12s %12s  %s\n", "stage", "history_days", "wall_s", "peak_rss_MB", "rows", "rows/s", "note" > report
 		for (i = 1; i <= n; i++) if (series[i] == "growth")
-			printf "%-10s %12s %9.2f %12.0f %12d %12.0f  %s\n", stage[i], hist[i], wall[i], rss[i] / 1024, rows[i], rate(rows[i], wall[i]), (rc[i] != 0 ? "EXIT " rc[i] " " : "") note[i] > report
+			printf "%-15s %12s %9.2f %12.0f %12d %12.0f  %s\n", stage[i], hist[i], wall[i], rss[i] / 1024, rows[i], rate(rows[i], wall[i]), (rc[i] != 0 ? "EXIT " rc[i] " " : "") note[i] > report
 	}
 	if (ng > 1) {
 		g0 = G[1]; g1 = G[ng]

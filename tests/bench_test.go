@@ -102,7 +102,7 @@ func TestBenchScriptEndToEnd(t *testing.T) {
 		seen[stage{m.Series, m.HistoryDays, m.Stage}] = m.Note
 	}
 	for _, want := range []stage{
-		{"scale", 1, "generate"}, {"scale", 1, "history"}, {"scale", 1, "silver"}, {"scale", 1, "enriched"}, {"scale", 1, "gold"}, {"scale", 1, "floor"},
+		{"scale", 1, "generate"}, {"scale", 1, "history"}, {"scale", 1, "silver"}, {"scale", 1, "silver publish"}, {"scale", 1, "enriched"}, {"scale", 1, "gold"}, {"scale", 1, "floor"},
 		{"growth", 1, "generate"}, {"growth", 1, "history"}, {"growth", 1, "silver"}, {"growth", 1, "enriched"},
 		{"growth", 2, "generate"}, {"growth", 2, "history"}, {"growth", 2, "silver"}, {"growth", 2, "enriched"},
 	} {
