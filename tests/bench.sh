@@ -23,8 +23,9 @@
 # issue 11 (judged on the scale 1.0 run, when there is one), and writes every figure
 # with the machine, commit and settings to $BENCH_RESULTS as JSON.
 #
-# On this 2-core machine the default settings take about 25 minutes with a warm cache;
-# a quick run: BENCH_SCALES=0.1 BENCH_GROWTH_DAYS="1 5" (a few minutes).
+# The default settings took 75 minutes on the 2-core machine of bench/NOTES.md while
+# four test suites ran beside it (a quiet machine is several times faster; the 30-day
+# history build is the long pole); a quick run: BENCH_SCALES=0.1 BENCH_GROWTH_DAYS="1 5".
 #
 # Settings (environment):
 #   BENCH_SCALES        scales of the one-day series, 1.0 = the reference (default "0.1 1 3";
@@ -229,6 +230,11 @@ FLOOR_ARGS=()
 THREADS=$(sed -n 's/.*threads=\([0-9]*\).*/\1/p' "$TMP/settings.out")
 MEM=$(sed -n 's/.*memory_limit=\([^ ]*\).*/\1/p' "$TMP/settings.out")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+# The tree as the run starts (the worker under test), not as it ends.
+COMMIT=$(cd "$ROOT" && git rev-parse HEAD 2>/dev/null || echo unknown)
+DIRTY=false
+[[ -z $(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null | grep -v ' bench/results.json$') ]] || DIRTY=true
+VERSION=$("$WORKER" --version 2>/dev/null | awk '{print $NF}')
 
 echo "bench: scales $SCALES (one day after $HISTORY day(s) of history); growth at scale $GROWTH_SCALE after ${GROWTH_DAYS:-no} day(s) of history"
 echo "bench: seed $SEED, fault rate $FAULT, threads $THREADS, memory limit $MEM, load average $LOAD_START"
@@ -294,10 +300,6 @@ done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report ---------------------------------------------------------------------
-COMMIT=$(cd "$ROOT" && git rev-parse HEAD 2>/dev/null || echo unknown)
-DIRTY=false
-[[ -z $(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null | grep -v ' bench/results.json$') ]] || DIRTY=true
-VERSION=$("$WORKER" --version 2>/dev/null | awk '{print $NF}')
 CPU=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MEMTOTAL=$(awk '/^MemTotal:/ {printf "%.0f", $2 * 1024}' /proc/meminfo)
 
