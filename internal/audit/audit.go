@@ -60,7 +60,13 @@ type Record struct {
 	// Orphans are, per foreign key that quarantines its orphans, the rows it sent
 	// to quarantine and the parent keys they miss most (silver builds).
 	Orphans []Orphans `json:"fk_orphans,omitempty"`
+	// Published says how a publish placed the staged files in their run folders:
+	// files, bytes, and the bytes it did not copy (hard links, server-side copies).
+	Published *Placement `json:"published,omitempty"`
 }
+
+// Placement counts the files a publish placed and how (lake.Commit).
+type Placement = lake.Placement
 
 // Orphans are the rows of one foreign key whose parent key is missing (the
 // manifest's build counts carry the same, so one type serves both).

@@ -32,10 +32,53 @@ type CommitResult struct {
 	AlreadyCommitted bool
 	// PreviousRunID is the run the partition pointed at before, if any.
 	PreviousRunID string
+	// Placed says how the staged files reached the run folder.
+	Placed Placement
+}
+
+// Placement counts how commits placed staged files in their run folders.
+type Placement struct {
+	Files int   `json:"files"`
+	Bytes int64 `json:"bytes"`
+	// BytesNotCopied were placed without the worker reading and writing them: hard
+	// links on a local lake, server-side copies on GCS.
+	BytesNotCopied int64 `json:"bytes_not_copied"`
+	// ByMethod counts files by how they were placed (a CopyMethod, or "present":
+	// placed by an earlier attempt of the same publish).
+	ByMethod map[string]int `json:"by_method,omitempty"`
+}
+
+// placedBefore is the ByMethod key of a file an earlier attempt already placed.
+const placedBefore = "present"
+
+func (p *Placement) add(method string, bytes int64, notCopied bool) {
+	if p.ByMethod == nil {
+		p.ByMethod = map[string]int{}
+	}
+	p.Files++
+	p.Bytes += bytes
+	p.ByMethod[method]++
+	if notCopied {
+		p.BytesNotCopied += bytes
+	}
+}
+
+// Merge adds o's counts to p (a silver publish commits two layers).
+func (p *Placement) Merge(o Placement) {
+	for m, n := range o.ByMethod {
+		if p.ByMethod == nil {
+			p.ByMethod = map[string]int{}
+		}
+		p.ByMethod[m] += n
+	}
+	p.Files += o.Files
+	p.Bytes += o.Bytes
+	p.BytesNotCopied += o.BytesNotCopied
 }
 
 // Commit publishes a partition staged under _staging/<run>/ (DESIGN section 3):
-// copy the files into the immutable run folder and write its manifest there
+// place the files in the immutable run folder (Lake.Copy: a hard link or a
+// server-side copy where the store allows) and write its manifest there
 // (create-only), swap the partition _MANIFEST.json by compare-and-swap (the commit
 // point), then update the table pointer. Every step is safe to repeat, so a publish
 // that crashed anywhere is completed by running it again.
@@ -68,9 +111,11 @@ func Commit(ctx context.Context, l Lake, req CommitRequest) (CommitResult, error
 		step("copy " + f.Path)
 		dst := path.Join(runDir, f.Path)
 		info, err := l.Copy(ctx, path.Join(stageDir, f.Path), dst, Precondition{DoesNotExist: true})
+		method := string(info.CopiedBy)
 		if errors.Is(err, ErrPrecondition) {
 			// A repeated publish: the file must be the one staged.
 			info, err = l.Stat(ctx, dst)
+			method = placedBefore
 		}
 		if err != nil {
 			return res, fmt.Errorf("copy %s into %s: %w", f.Path, runDir, err)
@@ -78,6 +123,7 @@ func Commit(ctx context.Context, l Lake, req CommitRequest) (CommitResult, error
 		if !f.Matches(info) {
 			return res, fmt.Errorf("committed file %s differs from the staged one (crc32c %s, staged %s)", dst, info.CRC32C, f.CRC32C)
 		}
+		res.Placed.add(method, info.Size, info.CopiedBy.NotCopied())
 	}
 
 	step("write-run-manifest")

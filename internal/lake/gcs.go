@@ -207,8 +207,9 @@ func (g *GCS) verify(p string, attrs *storage.ObjectAttrs, size int64, crc uint3
 	return info, nil
 }
 
-// Copy implements Lake with a server-side copy (rewrite), guarded on the
-// destination by pre. GCS enforces the precondition atomically; emulators may not
+// Copy implements Lake with a server-side copy (rewrite): the bytes never pass
+// through the worker, and the store returns the copy's size and CRC32C for the
+// caller to verify. It is guarded on the destination by pre. GCS enforces the precondition atomically; emulators may not
 // (fake-gcs-server ignores it on copies), so a guarded copy first checks the
 // destination itself. That check is best-effort: it narrows, but does not close,
 // the window in which a racing copy could overwrite an object on an emulator.
@@ -242,7 +243,9 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 		}
 		return ObjectInfo{}, g.mapErr("copy to", dst, err, pre != Precondition{})
 	}
-	return g.infoOf(dst, attrs), nil
+	info := g.infoOf(dst, attrs)
+	info.CopiedBy = CopyServerSide
+	return info, nil
 }
 
 // List implements Lake. prefix names a folder ("t/" and "t" alike); objects

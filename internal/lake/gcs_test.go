@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/api/option"
 
@@ -262,5 +265,70 @@ func TestGCSListIsAFolder(t *testing.T) {
 	}
 	if _, err := l.List(ctx, "../"); err == nil {
 		t.Error("List(../) succeeded")
+	}
+}
+
+// countingTransport counts the body bytes a client sends and receives.
+type countingTransport struct {
+	next  http.RoundTripper
+	bytes atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body = countingBody{req.Body, &c.bytes}
+	}
+	resp, err := c.next.RoundTrip(req)
+	if resp != nil && resp.Body != nil {
+		resp.Body = countingBody{resp.Body, &c.bytes}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// TestGCSCommitCopiesServerSide: publishing a staged file on GCS is a server-side
+// copy: the file's bytes never pass through the worker (only manifests do), the
+// commit reports them as not copied, and the committed object is verified.
+func TestGCSCommitCopiesServerSide(t *testing.T) {
+	ctx := context.Background()
+	endpoint, bucket, _ := gcstest.Start(t)
+	wire := &countingTransport{next: http.DefaultTransport}
+	l, err := lake.NewGCS(ctx, bucket, "p-"+randomName(), option.WithEndpoint("http://"+endpoint+"/storage/v1/"),
+		option.WithHTTPClient(&http.Client{Transport: wire}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	data := make([]byte, 2<<20)
+	_, _ = rand.Read(data)
+	laketest.Stage(t, l, "silver", "orders", "ingestion_dt", "2026-11-20", "r1", map[string]string{"part-0.parquet": string(data)})
+	before := wire.bytes.Load()
+	if before < int64(len(data)) {
+		t.Fatalf("staging the file moved %d bytes over the wire, fewer than its %d: the counter misses bodies", before, len(data))
+	}
+	res, err := lake.Commit(ctx, l, lake.CommitRequest{Layer: "silver", Table: "orders", Key: "ingestion_dt",
+		Value: "2026-11-20", RunID: "r1", Now: time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved := wire.bytes.Load() - before; moved >= int64(len(data))/4 {
+		t.Errorf("the commit moved %d bytes over the wire for a %d-byte file: not a server-side copy", moved, len(data))
+	}
+	if pl := res.Placed; pl.Files != 1 || pl.BytesNotCopied != int64(len(data)) || pl.ByMethod[string(lake.CopyServerSide)] != 1 {
+		t.Errorf("placed %+v, want 1 file copied server-side, %d bytes not copied", pl, len(data))
+	}
+	got, err := lake.ReadAll(ctx, l, "silver/orders/ingestion_dt=2026-11-20/run=r1/part-0.parquet")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("committed file: %d bytes, %v", len(got), err)
 	}
 }

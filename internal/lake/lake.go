@@ -33,7 +33,27 @@ type ObjectInfo struct {
 	// Generation changes on every write of the object; compare-and-swap uses it.
 	Generation int64
 	Updated    time.Time
+	// CopiedBy says how Copy stored the object (empty from every other call), so
+	// publish can report the bytes it placed without reading and writing them.
+	CopiedBy CopyMethod
 }
+
+// CopyMethod is how Copy stored its destination.
+type CopyMethod string
+
+const (
+	// CopyLinked: a hard link to the source on a local lake; no byte was written.
+	CopyLinked CopyMethod = "link"
+	// CopyServerSide: the store copied the object itself (a GCS rewrite); no byte
+	// passed through the worker.
+	CopyServerSide CopyMethod = "server_side"
+	// CopyStreamed: the worker read the source and wrote the destination.
+	CopyStreamed CopyMethod = "streamed"
+)
+
+// NotCopied says whether the method placed the object without the worker reading
+// and writing its bytes.
+func (m CopyMethod) NotCopied() bool { return m == CopyLinked || m == CopyServerSide }
 
 // Precondition guards a write. The zero value writes unconditionally.
 type Precondition struct {
@@ -53,7 +73,9 @@ type Lake interface {
 	Stat(ctx context.Context, p string) (ObjectInfo, error)
 	// Write stores r as p atomically: readers see the old object or the new, never a part.
 	Write(ctx context.Context, p string, r io.Reader, pre Precondition) (ObjectInfo, error)
-	// Copy copies src to dst inside the lake (server-side where the store can).
+	// Copy copies src to dst inside the lake without passing the bytes through the
+	// worker where the store can (a hard link, a server-side copy); the result's
+	// CopiedBy says which.
 	Copy(ctx context.Context, src, dst string, pre Precondition) (ObjectInfo, error)
 	// List returns every object under prefix (recursively), sorted by path.
 	List(ctx context.Context, prefix string) ([]ObjectInfo, error)

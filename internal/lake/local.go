@@ -30,6 +30,8 @@ const lockDir = ".locks"
 // become visible by rename (replace) or link (create-only), both atomic on POSIX.
 type Local struct {
 	root string
+	// link makes a hard link (os.Link; tests inject a file system that refuses).
+	link func(oldname, newname string) error
 }
 
 // NewLocal opens (creating if needed) a lake rooted at dir.
@@ -41,7 +43,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("open lake %s: %w", dir, err)
 	}
-	return &Local{root: abs}, nil
+	return &Local{root: abs, link: os.Link}, nil
 }
 
 // Root is the lake's directory.
@@ -206,7 +208,11 @@ func (l *Local) lock(p string) (func(), error) {
 	}, nil
 }
 
-// Copy implements Lake. Immutable files are hard-linked when possible.
+// Copy implements Lake. A create-only copy (publish placing a staged file in its
+// run folder) is a hard link where the file system allows: objects are replaced by
+// rename, never rewritten in place, so the two names share bytes that never change,
+// and the source stays readable. A link the file system refuses (another device, no
+// hard links) and every other copy stream the bytes through Write.
 func (l *Local) Copy(ctx context.Context, src, dst string, pre Precondition) (ObjectInfo, error) {
 	if err := CheckPath(src); err != nil {
 		return ObjectInfo{}, err
@@ -219,26 +225,32 @@ func (l *Local) Copy(ctx context.Context, src, dst string, pre Precondition) (Ob
 		if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
 			return ObjectInfo{}, fmt.Errorf("copy %s: %w", dst, err)
 		}
-		err := os.Link(l.LocalPath(src), d)
+		// link(2) fails if dst exists: as atomic a create-only as Write's.
+		err := l.link(l.LocalPath(src), d)
 		switch {
 		case err == nil:
 			if err := syncDir(filepath.Dir(d)); err != nil {
 				return ObjectInfo{}, err
 			}
-			return l.Stat(ctx, dst)
+			// Stat reads the file for its checksum: the caller still verifies it.
+			info, err := l.Stat(ctx, dst)
+			info.CopiedBy = CopyLinked
+			return info, err
 		case errors.Is(err, fs.ErrExist):
 			return ObjectInfo{}, fmt.Errorf("copy to %s: object exists: %w", dst, ErrPrecondition)
 		case errors.Is(err, fs.ErrNotExist):
 			return ObjectInfo{}, mapErr(src, err)
 		}
-		// Other link failures (another file system): fall back to a copy.
+		// Any other refusal (EXDEV, EPERM, ENOTSUP...): fall back to streaming.
 	}
 	rc, err := l.Open(ctx, src)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	defer rc.Close()
-	return l.Write(ctx, dst, rc, pre)
+	info, err := l.Write(ctx, dst, rc, pre)
+	info.CopiedBy = CopyStreamed
+	return info, err
 }
 
 // List implements Lake.

@@ -85,6 +85,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 		if err := gatePassed(ctx, env, gateTask, key, layers, o); err != nil {
 			return err
 		}
+		rec.Published = &audit.Placement{}
 		for _, layer := range layers {
 			res, err := lake.Commit(ctx, env.Lake, lake.CommitRequest{Layer: layer, Table: o.Table, Key: key,
 				Value: o.Partition, RunID: env.RunID, SpecSHA256: env.Spec.SHA256, Now: env.Clock(), Step: qualify(layer, o.Step)})
@@ -92,6 +93,7 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 				return fmt.Errorf("publish %s %s partition %s: %w", layer, o.Table, o.Partition, err)
 			}
 			rec.Outputs = append(rec.Outputs, audit.IO{URI: env.Lake.URI(res.ManifestPath), Rows: res.Manifest.RowCount})
+			rec.Published.Merge(res.Placed)
 			if layer == o.Layer {
 				rec.RowsIn, rec.RowsOut = res.Manifest.RowCount, res.Manifest.RowCount
 			} else {
@@ -101,7 +103,8 @@ func Run(ctx context.Context, env *tasks.Env, o Options) (*audit.Record, error) 
 				log.Info("partition already committed by this run", "layer", layer, "manifest", env.Lake.URI(res.ManifestPath))
 			} else {
 				log.Info("partition committed", "layer", layer, "manifest", env.Lake.URI(res.ManifestPath),
-					"rows", res.Manifest.RowCount, "previous_run", res.PreviousRunID)
+					"rows", res.Manifest.RowCount, "previous_run", res.PreviousRunID, "files", res.Placed.Files,
+					"bytes", res.Placed.Bytes, "bytes_not_copied", res.Placed.BytesNotCopied)
 			}
 		}
 		if len(layers) > 1 {

@@ -3,7 +3,9 @@ package publish_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -258,5 +260,32 @@ func TestPublishNeedsAVerdict(t *testing.T) {
 	}
 	if rec, err := publish.Run(ctx, env, o); err != nil || rec.RowsOut != 1 {
 		t.Errorf("republish after the staging was cleaned: %v, %+v", err, rec)
+	}
+}
+
+// TestPublishAuditsBytesNotCopied: a silver publish on a local lake hard-links the
+// staged files of both layers into their run folders, and its audit (in the lake)
+// says so: every byte placed, none copied.
+func TestPublishAuditsBytesNotCopied(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	env.RunID = "r1"
+	laketest.Stage(t, env.Lake, lake.Silver, "customers", "ingestion_dt", day, "r1", map[string]string{"part-00000.parquet": "a\nb\n"})
+	laketest.Stage(t, env.Lake, lake.Quarantine, "customers", "ingestion_dt", day, "r1", map[string]string{"part-00000.parquet": "q\n"})
+	writeVerdict(t, env, spec.TaskSilverValidate, "customers", "ingestion_dt", true, lake.Silver, lake.Quarantine)
+	if _, err := publish.Run(ctx, env, publish.Options{Layer: lake.Silver, Table: "customers", Partition: day}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := lake.ReadAll(ctx, env.Lake, audit.AuditPath(day, "r1", spec.PublishAuditTask(lake.Silver), "customers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec audit.Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	want := audit.Placement{Files: 2, Bytes: 6, BytesNotCopied: 6, ByMethod: map[string]int{"link": 2}}
+	if rec.Published == nil || !reflect.DeepEqual(*rec.Published, want) {
+		t.Errorf("published = %+v, want %+v", rec.Published, want)
 	}
 }

@@ -3,6 +3,11 @@
 // threads, so the worker's silver time can be read as a ratio over it.
 //
 //	benchfloor -out DIR [-memory-limit 2GB] [-threads 2] FILE.parquet...
+//	benchfloor -print-settings [-memory-limit 2GB] [-threads 2]
+//
+// Without -memory-limit and -threads it takes the worker's defaults
+// (internal/duck), so the floor and the worker run with the same ones;
+// -print-settings prints them ("threads=2 memory_limit=13977MB") and exits.
 package main
 
 import (
@@ -17,6 +22,8 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/shoplake/lakehouse/internal/duck"
 )
 
 func main() {
@@ -29,10 +36,21 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("benchfloor", flag.ContinueOnError)
 	out := fs.String("out", "", "folder for the copies (created; required)")
-	mem := fs.String("memory-limit", "", "DuckDB memory_limit, e.g. 2GB (default: DuckDB's)")
-	threads := fs.Int("threads", 0, "DuckDB threads (default: DuckDB's)")
+	mem := fs.String("memory-limit", "", "DuckDB memory_limit, e.g. 2GB (default: the worker's)")
+	threads := fs.Int("threads", 0, "DuckDB threads (default: the worker's)")
+	printSettings := fs.Bool("print-settings", false, "print the threads and memory limit the floor would use, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *mem == "" {
+		*mem = duck.DefaultMemoryLimit()
+	}
+	if *threads <= 0 {
+		*threads = duck.DefaultThreads()
+	}
+	if *printSettings {
+		fmt.Printf("threads=%d memory_limit=%s\n", *threads, *mem)
+		return nil
 	}
 	if *out == "" || fs.NArg() == 0 {
 		return fmt.Errorf("usage: benchfloor -out DIR [-memory-limit M] [-threads N] FILE.parquet...")
@@ -50,13 +68,8 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
-	setup := []string{"SET TimeZone = 'UTC'", "SET temp_directory = " + str(filepath.Join(*out, "duckdb-tmp"))}
-	if *mem != "" {
-		setup = append(setup, "SET memory_limit = "+str(*mem))
-	}
-	if *threads > 0 {
-		setup = append(setup, "SET threads = "+strconv.Itoa(*threads))
-	}
+	setup := []string{"SET TimeZone = 'UTC'", "SET temp_directory = " + str(filepath.Join(*out, "duckdb-tmp")),
+		"SET memory_limit = " + str(*mem), "SET threads = " + strconv.Itoa(*threads)}
 	for _, q := range setup {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)

@@ -127,8 +127,16 @@ func Run(t *testing.T, newLake func(t *testing.T) lake.Lake) {
 		if got, want := strings.Join(paths, ","), "t/x=1/a,t/x=1/run=r/c,t/x=2/b"; got != want {
 			t.Errorf("list = %s, want %s", got, want)
 		}
-		if _, err := l.Copy(ctx, "u/z", "v/z", lake.Precondition{DoesNotExist: true}); err != nil {
+		cp, err := l.Copy(ctx, "u/z", "v/z", lake.Precondition{DoesNotExist: true})
+		if err != nil {
 			t.Fatal(err)
+		}
+		// Both stores copy without the bytes passing through the worker.
+		if !cp.CopiedBy.NotCopied() || cp.Size != 3 || cp.CRC32C != lake.CRC32C([]byte("u/z")) {
+			t.Errorf("create-only copy = %+v, want a link or server-side copy with the source's size and crc32c", cp)
+		}
+		if got, _ := lake.ReadAll(ctx, l, "u/z"); string(got) != "u/z" {
+			t.Errorf("source after copy = %q", got)
 		}
 		if got, _ := lake.ReadAll(ctx, l, "v/z"); string(got) != "u/z" {
 			t.Errorf("copy = %q", got)
@@ -185,6 +193,13 @@ func commitProtocol(t *testing.T, l lake.Lake) {
 	if res.AlreadyCommitted || res.Manifest.RunID != "r1" || res.Manifest.Files[0].Path != "run=r1/part-0.parquet" {
 		t.Errorf("first commit: %+v", res.Manifest)
 	}
+	if pl := res.Placed; pl.Files != 1 || pl.Bytes != 4 || pl.BytesNotCopied != 4 {
+		t.Errorf("first commit placed %+v, want 1 file of 4 bytes, none copied through the worker", pl)
+	}
+	// The staging stays readable after the commit (worker sql --run, a retried publish).
+	if got, _ := lake.ReadAll(ctx, l, lake.StagingDir("r1", "silver", "orders", "ingestion_dt", "2026-11-20")+"/part-0.parquet"); string(got) != "a\nb\n" {
+		t.Errorf("staged file after commit = %q", got)
+	}
 	p, err := lake.ReadCommitted(ctx, l, "silver", "orders", "ingestion_dt", "2026-11-20")
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +208,8 @@ func commitProtocol(t *testing.T, l lake.Lake) {
 		t.Errorf("committed file = %q", got)
 	}
 	again, err := lake.Commit(ctx, l, req)
-	if err != nil || !again.AlreadyCommitted {
-		t.Errorf("recommit: %+v %v, want a no-op", again, err)
+	if err != nil || !again.AlreadyCommitted || again.Placed.ByMethod["present"] != 1 || again.Placed.BytesNotCopied != 0 {
+		t.Errorf("recommit: %+v %v, want a no-op finding its file present", again, err)
 	}
 
 	Stage(t, l, "silver", "orders", "ingestion_dt", "2026-11-20", "r2", map[string]string{"part-0.parquet": "c\n"})
