@@ -33,8 +33,8 @@ import (
 // small uploads, an inactivity timeout for reads and listings, and a bounded
 // number of attempts with jittered exponential backoff. The client library's
 // own retries are off for the calls this file retries (noRetry), so an attempt
-// is one request and its deadline holds; copies and streamed uploads keep the
-// library's retries, bounded by attempts and deadlines.
+// is one request and its deadline holds; streamed uploads keep the library's
+// retries, bounded by attempts and deadlines.
 //
 // Credentials are the client library's: Application Default Credentials
 // (Workload Identity on GKE, GOOGLE_APPLICATION_CREDENTIALS elsewhere), or none
@@ -77,8 +77,8 @@ func newGCS(ctx context.Context, bucket, prefix string, retry Retry, opts ...opt
 	if err != nil {
 		return nil, fmt.Errorf("open lake %s: %w", root, err)
 	}
-	// For the calls the library retries itself (copies; streamed uploads set
-	// their own policy): only idempotent ones, a bounded number of times.
+	// For any call the library would retry itself (streamed uploads set their
+	// own policy): only idempotent ones, a bounded number of times.
 	retry = retry.normalized()
 	client.SetRetry(storage.WithPolicy(storage.RetryIdempotent), storage.WithMaxAttempts(retry.Attempts))
 	return &GCS{client: client, bucket: client.Bucket(bucket), name: bucket, prefix: prefix, retry: retry}, nil
@@ -138,11 +138,7 @@ func (g *GCS) Stat(ctx context.Context, p string) (ObjectInfo, error) {
 	if err := CheckPath(p); err != nil {
 		return ObjectInfo{}, err
 	}
-	var attrs *storage.ObjectAttrs
-	err := g.retry.call(ctx, true, func(ctx context.Context, _ func()) (err error) {
-		attrs, err = g.object(p).Attrs(ctx)
-		return err
-	})
+	attrs, err := g.attrs(ctx, g.object(p))
 	if err != nil {
 		return ObjectInfo{}, g.mapErr("stat", p, err, false)
 	}
@@ -287,12 +283,9 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 	if err := CheckPath(dst); err != nil {
 		return ObjectInfo{}, err
 	}
-	// The library retries copies (bounded attempts); this bounds their time.
-	ctx, cancel := context.WithTimeout(ctx, g.retry.total())
-	defer cancel()
-	to := g.bucket.Object(g.objectName(dst))
+	to := g.object(dst)
 	if c, ok := conditions(pre); ok {
-		attrs, err := to.Attrs(ctx)
+		attrs, err := g.attrs(ctx, to)
 		switch {
 		case err == nil && pre.DoesNotExist:
 			return ObjectInfo{}, fmt.Errorf("copy to %s: object exists: %w", g.URI(dst), ErrPrecondition)
@@ -305,7 +298,7 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 		}
 		to = to.If(c)
 	}
-	attrs, err := to.CopierFrom(g.bucket.Object(g.objectName(src))).Run(ctx)
+	attrs, err := g.copy(ctx, to, src, dst, pre)
 	if err != nil {
 		if isHTTP(err, http.StatusNotFound) || errors.Is(err, storage.ErrObjectNotExist) {
 			// The destination's precondition cannot cause a 404: the source is missing.
@@ -314,6 +307,39 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 		return ObjectInfo{}, g.mapErr("copy to", dst, err, pre != Precondition{})
 	}
 	return g.infoOf(dst, attrs), nil
+}
+
+// attrs is one retried metadata call.
+func (g *GCS) attrs(ctx context.Context, obj *storage.ObjectHandle) (attrs *storage.ObjectAttrs, err error) {
+	err = g.retry.call(ctx, true, func(ctx context.Context, _ func()) error {
+		attrs, err = obj.Attrs(ctx)
+		return err
+	})
+	return attrs, err
+}
+
+// copy rewrites src onto to, retried: a copy of the same source again stores
+// the same bytes, and a guarded copy that landed unseen (its retry failing the
+// precondition) is recognised by the destination now matching the source.
+func (g *GCS) copy(ctx context.Context, to *storage.ObjectHandle, src, dst string, pre Precondition) (*storage.ObjectAttrs, error) {
+	from := g.bucket.Object(g.objectName(src))
+	var attrs *storage.ObjectAttrs
+	attempts := 0
+	err := g.retry.call(ctx, true, func(ctx context.Context, kick func()) (err error) {
+		attempts++
+		c := to.CopierFrom(from)
+		c.ProgressFunc = func(_, _ uint64) { kick() } // after every rewrite call
+		attrs, err = c.Run(ctx)
+		return err
+	})
+	if err != nil && attempts > 1 && pre != (Precondition{}) && preconditionFailed(err) {
+		s, serr := g.attrs(ctx, g.object(src))
+		d, derr := g.attrs(ctx, g.object(dst))
+		if serr == nil && derr == nil && s.Size == d.Size && s.CRC32C == d.CRC32C {
+			return d, nil
+		}
+	}
+	return attrs, err
 }
 
 // List implements Lake. prefix names a folder ("t/" and "t" alike); objects
