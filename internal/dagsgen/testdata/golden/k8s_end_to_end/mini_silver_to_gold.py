@@ -113,6 +113,7 @@ with DAG(
     default_args={
         "retries": 3,
         "retry_delay": datetime.timedelta(minutes=10),
+        "execution_timeout": datetime.timedelta(hours=2),
         "pool": "lakehouse",
         "image": "registry.example.com/lake/worker:2.0.0",
         "cmds": ["worker"],
@@ -147,6 +148,7 @@ with DAG(
             ],
             container_resources=resources(cpu="2", memory="1Gi"),
             retries=0,
+            execution_timeout=datetime.timedelta(minutes=210),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini/bronze/customers")],
             post_execute=emit_partition,
@@ -163,6 +165,7 @@ with DAG(
             container_resources=resources(cpu="2", memory="3Gi"),
             retries=0,
             pool="big",
+            execution_timeout=datetime.timedelta(minutes=210),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini/bronze/orders")],
             post_execute=emit_partition,

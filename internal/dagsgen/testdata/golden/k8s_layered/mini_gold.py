@@ -111,6 +111,7 @@ with DAG(
     default_args={
         "retries": 3,
         "retry_delay": datetime.timedelta(minutes=10),
+        "execution_timeout": datetime.timedelta(hours=2),
         "pool": "lakehouse",
         "image": "registry.example.com/lake/worker:2.0.0",
         "cmds": ["worker"],

@@ -107,6 +107,7 @@ with DAG(
     user_defined_macros={"lake_partition": lake_partition},
     default_args={
         "retries": 0,
+        "execution_timeout": datetime.timedelta(hours=2),
         "skip_on_exit_code": None,
         "append_env": True,
         "env": {

@@ -110,6 +110,7 @@ with DAG(
     user_defined_macros={"lake_partition": lake_partition},
     default_args={
         "retries": 0,
+        "execution_timeout": datetime.timedelta(hours=2),
         "skip_on_exit_code": None,
         "append_env": True,
         "env": {
@@ -134,6 +135,7 @@ with DAG(
             bash_command=(
                 '"$WORKER" bronze validate --table customers --partition "$PARTITION" --wait 90m'
             ),
+            execution_timeout=datetime.timedelta(minutes=210),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini_local/bronze/customers")],
             post_execute=emit_partition,
@@ -146,6 +148,7 @@ with DAG(
             bash_command=(
                 '"$WORKER" bronze validate --table orders --partition "$PARTITION" --wait 90m'
             ),
+            execution_timeout=datetime.timedelta(minutes=210),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini_local/bronze/orders")],
             post_execute=emit_partition,
