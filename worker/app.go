@@ -223,6 +223,8 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 			return nil, fmt.Errorf("--work-dir %s: %w", wd, err)
 		}
 	}
+	wh := warehouseConfig(c)
+	wh.Retry = retry
 	return &tasks.Env{
 		Spec:      s,
 		Lake:      l,
@@ -232,7 +234,7 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 		Duck:      duckOpts,
 		WorkDir:   c.String("work-dir"),
 		Version:   version,
-		Warehouse: warehouseConfig(c),
+		Warehouse: wh,
 	}, nil
 }
 

@@ -181,7 +181,7 @@ func (g *GCS) Write(ctx context.Context, p string, r io.Reader, pre Precondition
 func (g *GCS) put(ctx context.Context, p string, b []byte, crc uint32, pre Precondition) (ObjectInfo, error) {
 	var attrs *storage.ObjectAttrs
 	attempts := 0
-	err := g.retry.call(ctx, true, func(actx context.Context, _ func()) error {
+	err := g.retry.Call(ctx, true, func(actx context.Context, _ func()) error {
 		attempts++
 		obj := g.object(p)
 		if c, ok := conditions(pre); ok {
@@ -311,7 +311,7 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 
 // attrs is one retried metadata call.
 func (g *GCS) attrs(ctx context.Context, obj *storage.ObjectHandle) (attrs *storage.ObjectAttrs, err error) {
-	err = g.retry.call(ctx, true, func(ctx context.Context, _ func()) error {
+	err = g.retry.Call(ctx, true, func(ctx context.Context, _ func()) error {
 		attrs, err = obj.Attrs(ctx)
 		return err
 	})
@@ -325,7 +325,7 @@ func (g *GCS) copy(ctx context.Context, to *storage.ObjectHandle, src, dst strin
 	from := g.bucket.Object(g.objectName(src))
 	var attrs *storage.ObjectAttrs
 	attempts := 0
-	err := g.retry.call(ctx, true, func(ctx context.Context, kick func()) (err error) {
+	err := g.retry.Call(ctx, true, func(ctx context.Context, kick func()) (err error) {
 		attempts++
 		c := to.CopierFrom(from)
 		c.ProgressFunc = func(_, _ uint64) { kick() } // after every rewrite call
@@ -364,7 +364,7 @@ func (g *GCS) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	}
 	var out []ObjectInfo
 	// A listing is retried whole; each page has the budget's Timeout.
-	err := g.retry.call(ctx, true, func(ctx context.Context, kick func()) error {
+	err := g.retry.Call(ctx, true, func(ctx context.Context, kick func()) error {
 		out = out[:0]
 		it := g.bucket.Retryer(storage.WithPolicy(storage.RetryNever)).Objects(ctx, q)
 		for {
@@ -398,7 +398,7 @@ func (g *GCS) Delete(ctx context.Context, p string) error {
 	// Retried: a delete that landed unseen answers 404 the second time, which
 	// is success; the lake deletes only objects no one recreates under the name
 	// (run folders, staging, leftovers).
-	err := g.retry.call(ctx, true, func(ctx context.Context, _ func()) error {
+	err := g.retry.Call(ctx, true, func(ctx context.Context, _ func()) error {
 		err := g.object(p).Delete(ctx)
 		if errors.Is(err, storage.ErrObjectNotExist) {
 			return nil

@@ -137,10 +137,13 @@ func (r *retrier) progressed() {
 	r.start = time.Now()
 }
 
-// call runs f attempt by attempt within the budget. Each attempt's context is
-// cancelled when f has not called kick for the budget's Timeout (f that never
-// kicks has a per-attempt deadline). retry says whether f may be sent twice.
-func (r Retry) call(ctx context.Context, retry bool, f func(ctx context.Context, kick func()) error) error {
+// Call runs f attempt by attempt within the budget, retrying 408, 429, 5xx,
+// transport errors and abandoned attempts. Each attempt's context is cancelled
+// when f has not called kick for the budget's Timeout (f that never kicks has a
+// per-attempt deadline). retry says whether f may be sent twice. When the
+// budget is spent the error says "gave up after N attempts in D: <last error>".
+func (r Retry) Call(ctx context.Context, retry bool, f func(ctx context.Context, kick func()) error) error {
+	r = r.normalized()
 	rt := newRetrier(r)
 	for {
 		actx, guard := newStallGuard(ctx, r.Timeout)
