@@ -120,6 +120,7 @@ func TestGCSRunOutage(t *testing.T) {
 			if !strings.Contains(stderr, "gave up after 3 attempts") || !strings.Contains(stderr, "gs://"+emu.bucket+"/lake/") || !strings.Contains(stderr, "503") {
 				t.Errorf("stderr does not name the operation, the object and the cause:\n%s", gcsTail(stderr, 10))
 			}
+			t.Logf("outage: %s", gcsTail(stderr, 1))
 			if proxy.Counts()[faultproxy.None] != 0 {
 				t.Fatalf("a request got through the outage: %v", proxy.Counts())
 			}
