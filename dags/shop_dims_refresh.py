@@ -111,6 +111,7 @@ with DAG(
     default_args={
         "retries": 2,
         "retry_delay": datetime.timedelta(minutes=5),
+        "execution_timeout": datetime.timedelta(hours=2),
         "image": "REGION-docker.pkg.dev/PROJECT/REPO/worker:1.0.0",
         "cmds": ["worker"],
         "namespace": "data",

@@ -42,6 +42,8 @@ type Warehouse struct {
 	Location string
 	// Endpoint overrides the BigQuery API endpoint (an emulator or a test server).
 	Endpoint string
+	// Retry is the budget of one BigQuery API call (--io-retries, --io-timeout).
+	Retry lake.Retry
 }
 
 // Clock returns Env.Now, defaulting to time.Now.

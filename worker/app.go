@@ -104,6 +104,8 @@ func newApp(g *globals) *cli.App {
 			&cli.StringFlag{Name: "work-dir", EnvVars: []string{"WORKER_WORK_DIR"}, Usage: "scratch folder for DuckDB spills and staged inputs (default: the OS temp dir)"},
 			&cli.StringFlag{Name: "xcom-file", EnvVars: []string{"WORKER_XCOM_FILE"}, Usage: "write the task's XCom summary (status, row counts, audit URI) here; WORKER_XCOM=1 means " + audit.DefaultXComPath},
 			&cli.StringFlag{Name: "work-dir-limit", EnvVars: []string{"WORKER_WORK_DIR_LIMIT"}, Usage: "most a task may stage into --work-dir (inputs downloaded from a GCS lake) and spill there (DuckDB), e.g. 20GB; default no limit"},
+			&cli.IntFlag{Name: "io-retries", EnvVars: []string{"WORKER_IO_RETRIES"}, Value: lake.DefaultIORetries, Usage: "retries of one GCS or BigQuery call after its first attempt fails (429, 5xx, reset, timeout), with jittered exponential backoff; then the task exits 1"},
+			&cli.DurationFlag{Name: "io-timeout", EnvVars: []string{"WORKER_IO_TIMEOUT"}, Value: lake.DefaultIOTimeout, Usage: "how long one GCS or BigQuery attempt may go without an answer (metadata calls, uploads) or a byte (reads) before it is retried"},
 			&cli.StringFlag{Name: "now", EnvVars: []string{"WORKER_NOW"}, Usage: "pretend the time is this RFC 3339 instant (tests, replays)", Hidden: true},
 			&cli.StringFlag{Name: "warehouse", EnvVars: []string{"WORKER_WAREHOUSE"}, Value: "duckdb", Usage: "gold warehouse: duckdb or bigquery"},
 			&cli.StringFlag{Name: "warehouse-path", EnvVars: []string{"WORKER_WAREHOUSE_PATH"}, Usage: "DuckDB warehouse file (default <lake>/warehouse.duckdb for a local lake)"},
@@ -200,7 +202,11 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 		g.log.Info("run id made safe", "given", runID, "run_id", safe)
 		runID = safe
 	}
-	l, err := lake.Open(c.Context, c.String("lake"))
+	retry, err := ioRetry(c)
+	if err != nil {
+		return nil, err
+	}
+	l, err := lake.OpenWith(c.Context, c.String("lake"), lake.Options{Retry: retry})
 	var pathErr *fs.PathError
 	switch {
 	case errors.As(err, &pathErr):
@@ -224,6 +230,8 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 			return nil, fmt.Errorf("--work-dir %s: %w", wd, err)
 		}
 	}
+	wh := warehouseConfig(c)
+	wh.Retry = retry
 	return &tasks.Env{
 		Spec:      s,
 		Lake:      l,
@@ -233,8 +241,19 @@ func (g *globals) env(c *cli.Context) (*tasks.Env, error) {
 		Duck:      duckOpts,
 		WorkDir:   c.String("work-dir"),
 		Version:   version,
-		Warehouse: warehouseConfig(c),
+		Warehouse: wh,
 	}, nil
+}
+
+// ioRetry is the budget of --io-retries and --io-timeout.
+func ioRetry(c *cli.Context) (lake.Retry, error) {
+	if n := c.Int("io-retries"); n < 0 || n > 100 {
+		return lake.Retry{}, fail.Usage(fmt.Errorf("--io-retries %d: want 0 to 100", n))
+	}
+	if d := c.Duration("io-timeout"); d < 100*time.Millisecond {
+		return lake.Retry{}, fail.Usage(fmt.Errorf("--io-timeout %s: want at least 100ms", d))
+	}
+	return lake.Retry{Attempts: c.Int("io-retries") + 1, Timeout: c.Duration("io-timeout")}, nil
 }
 
 // tablePartitionFlags are the flags most task commands share.

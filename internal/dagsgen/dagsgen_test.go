@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoplake/lakehouse/internal/spec"
 	"github.com/shoplake/lakehouse/specs"
@@ -283,7 +284,7 @@ func TestTaskSettings(t *testing.T) {
 		// gates: no retries; the bronze gate waits deploy.bronze_wait and skips on 4
 		"bronze__validate__orders": {
 			`"bronze", "validate", "--table", "orders", "--partition", PARTITION, "--wait", "90m", ],`,
-			`container_resources=resources(cpu="2", memory="3Gi"), retries=0, pool="big", skip_on_exit_code=[4],`,
+			`container_resources=resources(cpu="2", memory="3Gi"), retries=0, pool="big", execution_timeout=datetime.timedelta(minutes=450), skip_on_exit_code=[4],`,
 			`outlets=[Asset("lake://mini/bronze/orders")], post_execute=emit_partition,`,
 		},
 		"silver__validate__customers": {`memory="2Gi"), retries=0,`},
@@ -291,7 +292,7 @@ func TestTaskSettings(t *testing.T) {
 		// per-table overrides over deploy over defaults
 		"silver__build__orders": {
 			`arguments=[ "--run-id", "{{ run_id }}", "silver", "build", "--table", "orders", "--partition", PARTITION, ],`,
-			`container_resources=resources(cpu="2", memory="3Gi"), retries=1, pool="big",`,
+			`container_resources=resources(cpu="2", memory="3Gi"), retries=1, pool="big", execution_timeout=datetime.timedelta(hours=6),`,
 		},
 		"silver__build__customers": {`container_resources=resources(cpu="2", memory="2Gi"),`},
 		"enriched__build__ltv":     {`container_resources=resources(cpu="2", memory="8Gi"),`},
@@ -311,13 +312,17 @@ func TestTaskSettings(t *testing.T) {
 				t.Errorf("%s lacks %s:\n%s", id, want, call)
 			}
 		}
+		// deploy.execution_timeout comes from default_args; only overrides and bronze gates set their own
+		if own := strings.Contains(id, "orders"); own != strings.Contains(call, "execution_timeout=") {
+			t.Errorf("%s: own execution_timeout %v, want %v", id, !own, own)
+		}
 		gate := strings.Contains(id, "__validate__")
 		if gate != strings.Contains(call, "retries=0,") {
 			t.Errorf("%s: gate %v, retries=0 %v", id, gate, !gate)
 		}
 	}
 	for _, want := range []string{
-		"\"retries\": 3,\n        \"retry_delay\": datetime.timedelta(minutes=10),\n        \"pool\": \"lakehouse\",",
+		"\"retries\": 3,\n        \"retry_delay\": datetime.timedelta(minutes=10),\n        \"execution_timeout\": datetime.timedelta(hours=3),\n        \"pool\": \"lakehouse\",",
 		"\"WORKER_BQ_PROJECT\": \"acme-data\",\n            \"WORKER_WAREHOUSE\": \"bigquery\",\n            \"WORKER_XCOM\": \"1\",",
 		"k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name=\"mini-worker\")),",
 		"\"on_finish_action\": \"delete_succeeded_pod\",",
@@ -359,6 +364,7 @@ func TestDeployErrors(t *testing.T) {
   tables:
     nope: {retries: -2}
   schedules: {silver: "daily"}
+  execution_timeout: 10s
 `)...)
 	if err := os.WriteFile(p, bad, 0o644); err != nil {
 		t.Fatal(err)
@@ -387,6 +393,7 @@ func TestDeployErrors(t *testing.T) {
 		`pipeline.yaml:60:21: deploy.tables.nope.retries must not be negative`,
 		`pipeline.yaml:60:5: deploy.tables: "nope" is not a table, dim, transform or mart of the spec`,
 		`pipeline.yaml:61:23: deploy.schedules.silver "daily": want a cron expression such as "0 2 * * *" or null`,
+		`pipeline.yaml:62:22: deploy.execution_timeout "10s": want a duration of at least a minute, such as 2h or 90m`,
 	}
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {
@@ -414,17 +421,23 @@ func TestPodSettings(t *testing.T) {
 		id   string
 		want pod
 	}{
-		{"silver.build.customers", pod{cpu: "2", memory: "2Gi", retries: 3, pool: "lakehouse"}},
-		{"silver.build.orders", pod{cpu: "2", memory: "3Gi", retries: 1, pool: "big"}},
-		{"silver.validate.orders", pod{cpu: "2", memory: "3Gi", retries: 0, pool: "big"}},
-		{"gold.load.silver.orders", pod{cpu: "2", memory: "3Gi", retries: 1, pool: "big"}},
-		{"enriched.build.ltv", pod{cpu: "2", memory: "8Gi", retries: 3, pool: "lakehouse"}},
-		{"enriched.validate.ltv", pod{cpu: "2", memory: "8Gi", retries: 0, pool: "lakehouse"}},
-		{"publish.dims.customers", pod{cpu: "2", memory: "1Gi", retries: 3, pool: "lakehouse"}},
-		{"bronze.validate.customers", pod{cpu: "2", memory: "1Gi", retries: 0, pool: "lakehouse"}},
+		{"silver.build.customers", pod{cpu: "2", memory: "2Gi", retries: 3, pool: "lakehouse", timeout: 3 * time.Hour}},
+		{"silver.build.orders", pod{cpu: "2", memory: "3Gi", retries: 1, pool: "big", timeout: 6 * time.Hour}},
+		{"silver.validate.orders", pod{cpu: "2", memory: "3Gi", retries: 0, pool: "big", timeout: 6 * time.Hour}},
+		{"gold.load.silver.orders", pod{cpu: "2", memory: "3Gi", retries: 1, pool: "big", timeout: 6 * time.Hour}},
+		{"enriched.build.ltv", pod{cpu: "2", memory: "8Gi", retries: 3, pool: "lakehouse", timeout: 3 * time.Hour}},
+		{"enriched.validate.ltv", pod{cpu: "2", memory: "8Gi", retries: 0, pool: "lakehouse", timeout: 3 * time.Hour}},
+		{"publish.dims.customers", pod{cpu: "2", memory: "1Gi", retries: 3, pool: "lakehouse", timeout: 3 * time.Hour}},
+		{"bronze.validate.customers", pod{cpu: "2", memory: "1Gi", retries: 0, pool: "lakehouse", timeout: 3 * time.Hour}},
 	} {
 		if got := st.pod(node(c.id)); got != c.want {
 			t.Errorf("%s: %+v, want %+v", c.id, got, c.want)
+		}
+	}
+	// A bronze gate may poll bronze_wait (90m) before its work starts.
+	for id, want := range map[string]time.Duration{"bronze.validate.orders": 7*time.Hour + 30*time.Minute, "bronze.validate.customers": 4*time.Hour + 30*time.Minute, "silver.build.orders": 6 * time.Hour} {
+		if got := st.taskTimeout(node(id), st.pod(node(id))); got != want {
+			t.Errorf("%s: execution_timeout %s, want %s", id, got, want)
 		}
 	}
 	// Without deploy settings: the built-in defaults.
@@ -437,11 +450,11 @@ func TestPodSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	for task, want := range map[string]pod{
-		"silver.build.orders":       {cpu: "1", memory: "2Gi", retries: 2},
-		"publish.silver.orders":     {cpu: "1", memory: "1Gi", retries: 2},
-		"bronze.validate.orders":    {cpu: "1", memory: "1Gi", retries: 0},
-		"dims.snapshot.customers":   {cpu: "1", memory: "1Gi", retries: 2},
-		"silver.validate.customers": {cpu: "1", memory: "2Gi", retries: 0},
+		"silver.build.orders":       {cpu: "1", memory: "2Gi", retries: 2, timeout: DefaultExecutionTimeout},
+		"publish.silver.orders":     {cpu: "1", memory: "1Gi", retries: 2, timeout: DefaultExecutionTimeout},
+		"bronze.validate.orders":    {cpu: "1", memory: "1Gi", retries: 0, timeout: DefaultExecutionTimeout},
+		"dims.snapshot.customers":   {cpu: "1", memory: "1Gi", retries: 2, timeout: DefaultExecutionTimeout},
+		"silver.validate.customers": {cpu: "1", memory: "2Gi", retries: 0, timeout: DefaultExecutionTimeout},
 	} {
 		n, _ := shop.Graph().Node(task)
 		if got := st.pod(n); got != want {

@@ -21,8 +21,11 @@ const (
 	DefaultBronzeWait = "2h"
 	DefaultRetries    = 2
 	DefaultRetryDelay = 5 * time.Minute
-	DefaultStartDate  = "2020-01-01"
-	DefaultCPU        = "1"
+	// DefaultExecutionTimeout bounds one try of a task: far above a daily
+	// partition's minutes, so only a hung task meets it.
+	DefaultExecutionTimeout = 2 * time.Hour
+	DefaultStartDate        = "2020-01-01"
+	DefaultCPU              = "1"
 )
 
 // defaultMemory is a task's memory by task kind (DESIGN section 7, spec.Kind.Memory).
@@ -59,6 +62,7 @@ type settings struct {
 	retries    int
 	retryDelay time.Duration
 	pool       string
+	timeout    time.Duration // execution_timeout
 	tables     map[string]spec.TaskDeploy
 	schedules  map[string]*string
 }
@@ -68,6 +72,7 @@ type pod struct {
 	cpu, memory string
 	retries     int
 	pool        string
+	timeout     time.Duration // execution_timeout
 }
 
 var (
@@ -91,6 +96,7 @@ func newSettings(s *spec.Spec, flavor string) (*settings, error) {
 		env:        map[string]string{},
 		retries:    DefaultRetries,
 		retryDelay: DefaultRetryDelay,
+		timeout:    DefaultExecutionTimeout,
 		pool:       d.Pool,
 		tables:     d.Tables,
 		schedules:  d.Schedules,
@@ -158,6 +164,11 @@ func newSettings(s *spec.Spec, flavor string) (*settings, error) {
 		}
 		st.retryDelay = rd
 	}
+	if d.ExecutionTimeout != "" {
+		if et, ok := executionTimeout(bad, "deploy.execution_timeout", d.ExecutionTimeout); ok {
+			st.timeout = et
+		}
+	}
 	names := tableNames(s)
 	for _, k := range sortedKeys(d.Tables) {
 		p := "deploy.tables." + k
@@ -170,6 +181,9 @@ func newSettings(s *spec.Spec, flavor string) (*settings, error) {
 		}
 		if td.Retries != nil && *td.Retries < 0 {
 			bad(p+".retries", "deploy.tables.%s.retries must not be negative", k)
+		}
+		if td.ExecutionTimeout != "" {
+			executionTimeout(bad, p+".execution_timeout", td.ExecutionTimeout)
 		}
 	}
 	for _, l := range sortedKeys(d.Schedules) {
@@ -187,6 +201,16 @@ func newSettings(s *spec.Spec, flavor string) (*settings, error) {
 		return nil, errs
 	}
 	return st, nil
+}
+
+// executionTimeout parses an execution_timeout: a positive Go duration of whole seconds.
+func executionTimeout(bad func(string, string, ...any), path, v string) (time.Duration, bool) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Minute || d%time.Second != 0 {
+		bad(path, "%s %q: want a duration of at least a minute, such as 2h or 90m", path, v)
+		return 0, false
+	}
+	return d, true
 }
 
 func checkResources(bad func(string, string, ...any), path string, r spec.Resources) {
@@ -243,7 +267,7 @@ func tableOf(n spec.Node) string {
 // pod resolves a task's pod settings: built-in defaults, then deploy, then
 // deploy.tables; gates never retry, whatever the spec says.
 func (st *settings) pod(n spec.Node) pod {
-	p := pod{cpu: DefaultCPU, memory: defaultMemory(n.Task), retries: st.retries, pool: st.pool}
+	p := pod{cpu: DefaultCPU, memory: defaultMemory(n.Task), retries: st.retries, pool: st.pool, timeout: st.timeout}
 	over := func(r *spec.Resources) {
 		if r == nil {
 			return
@@ -263,6 +287,9 @@ func (st *settings) pod(n spec.Node) pod {
 		}
 		if td.Pool != "" {
 			p.pool = td.Pool
+		}
+		if d, err := time.ParseDuration(td.ExecutionTimeout); err == nil && td.ExecutionTimeout != "" {
+			p.timeout = d
 		}
 	}
 	if isGate(n.Task) {
@@ -292,4 +319,15 @@ func sortedKeys[V any](m map[string]V) []string {
 // errorf builds a plain error with the package's prefix.
 func errorf(format string, args ...any) error {
 	return fmt.Errorf("dags: "+format, args...)
+}
+
+// taskTimeout is a task's execution_timeout: its pod's, plus bronze_wait for a
+// kind that polls that long for a late partition before it starts.
+func (st *settings) taskTimeout(n spec.Node, p pod) time.Duration {
+	if n.Task == spec.TaskBronzeValidate {
+		if w, err := time.ParseDuration(st.bronzeWait); err == nil {
+			return p.timeout + w
+		}
+	}
+	return p.timeout
 }

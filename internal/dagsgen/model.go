@@ -195,6 +195,7 @@ func dagArgs(s *spec.Spec, st *settings, o Options, p dagPlan) []kwarg {
 	if o.Flavor == FlavorK8s {
 		item("retries", fmt.Sprint(st.retries))
 		item("retry_delay", pyTimedelta(st.retryDelay))
+		item("execution_timeout", pyTimedelta(st.timeout))
 		if st.pool != "" {
 			item("pool", pyStr(st.pool))
 		}
@@ -224,6 +225,7 @@ func dagArgs(s *spec.Spec, st *settings, o Options, p dagPlan) []kwarg {
 	} else {
 		// Local runs are for laptops and CI: fail fast, and no pools to configure.
 		item("retries", "0")
+		item("execution_timeout", pyTimedelta(st.timeout))
 		item("skip_on_exit_code", "None")
 		item("append_env", "True")
 		env := []string{
@@ -271,6 +273,9 @@ func newTask(s *spec.Spec, st *settings, o Options, n spec.Node, operator string
 			words = append(words, shellQuote(a))
 		}
 		k.add("bash_command", pyLongStr(strings.Join(words, " "), k.col("bash_command"), taskArgIndent))
+	}
+	if to := st.taskTimeout(n, pd); to != st.timeout {
+		k.add("execution_timeout", pyTimedelta(to))
 	}
 	if skipsOnNothing(n.Task) {
 		k.add("skip_on_exit_code", "[4]")

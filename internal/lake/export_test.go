@@ -10,3 +10,6 @@ func NewLocalLinking(dir string, link func(oldname, newname string) error) (*Loc
 	l.link = link
 	return l, nil
 }
+
+// NewGCSWithRetry opens a GCS lake with a retry budget (tests of the budget).
+var NewGCSWithRetry = newGCS

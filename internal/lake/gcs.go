@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"log/slog"
@@ -25,7 +26,15 @@ import (
 // Compare-and-swap uses object generations: create-only writes send
 // ifGenerationMatch=0 and swaps ifGenerationMatch=<generation>, so GCS itself
 // decides which of two racing writers wins. With preconditions those writes are
-// idempotent, and only idempotent calls are retried (storage.RetryIdempotent).
+// idempotent; unconditional writes send the same bytes again, so they are
+// retried too (see put).
+//
+// Every call has a budget (Retry): a deadline per attempt for metadata calls and
+// small uploads, an inactivity timeout for reads and listings, and a bounded
+// number of attempts with jittered exponential backoff. The client library's
+// own retries are off for the calls this file retries (noRetry), so an attempt
+// is one request and its deadline holds; streamed uploads keep the library's
+// retries, bounded by attempts and deadlines.
 //
 // Credentials are the client library's: Application Default Credentials
 // (Workload Identity on GKE, GOOGLE_APPLICATION_CREDENTIALS elsewhere), or none
@@ -36,6 +45,7 @@ type GCS struct {
 	bucket *storage.BucketHandle
 	name   string // bucket name
 	prefix string // object name prefix without a trailing slash; "" for the bucket root
+	retry  Retry
 }
 
 // bucketPattern is the shape of a GCS bucket name (lowercase, digits, - _ .).
@@ -45,6 +55,10 @@ var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$`)
 // them the client uses Application Default Credentials, or the emulator named by
 // STORAGE_EMULATOR_HOST. No request is made until the lake is used.
 func NewGCS(ctx context.Context, bucket, prefix string, opts ...option.ClientOption) (*GCS, error) {
+	return newGCS(ctx, bucket, prefix, DefaultRetry(), opts...)
+}
+
+func newGCS(ctx context.Context, bucket, prefix string, retry Retry, opts ...option.ClientOption) (*GCS, error) {
 	root := "gs://" + bucket + "/" + prefix
 	if !bucketPattern.MatchString(bucket) {
 		return nil, fmt.Errorf("open lake %s: %q is not a valid bucket name", root, bucket)
@@ -63,17 +77,23 @@ func NewGCS(ctx context.Context, bucket, prefix string, opts ...option.ClientOpt
 	if err != nil {
 		return nil, fmt.Errorf("open lake %s: %w", root, err)
 	}
-	// The default policy already, stated here because Commit's safety depends on
-	// it: a non-idempotent write (no precondition) is never sent twice.
-	client.SetRetry(storage.WithPolicy(storage.RetryIdempotent))
-	return &GCS{client: client, bucket: client.Bucket(bucket), name: bucket, prefix: prefix}, nil
+	// For any call the library would retry itself (streamed uploads set their
+	// own policy): only idempotent ones, a bounded number of times.
+	retry = retry.normalized()
+	client.SetRetry(storage.WithPolicy(storage.RetryIdempotent), storage.WithMaxAttempts(retry.Attempts))
+	return &GCS{client: client, bucket: client.Bucket(bucket), name: bucket, prefix: prefix, retry: retry}, nil
 }
 
 // openGCSURL opens a gs://bucket/prefix URL (lake.Open's gs:// branch).
-func openGCSURL(ctx context.Context, url string) (*GCS, error) {
+func openGCSURL(ctx context.Context, url string, retry Retry) (*GCS, error) {
 	rest := strings.TrimPrefix(url, "gs://")
 	bucket, prefix, _ := strings.Cut(rest, "/")
-	return NewGCS(ctx, bucket, prefix)
+	return newGCS(ctx, bucket, prefix, retry)
+}
+
+// object is p's handle for a call this file retries: one request per attempt.
+func (g *GCS) object(p string) *storage.ObjectHandle {
+	return g.bucket.Object(g.objectName(p)).Retryer(storage.WithPolicy(storage.RetryNever))
 }
 
 // Bucket is the lake's bucket name.
@@ -106,9 +126,9 @@ func (g *GCS) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if err := CheckPath(p); err != nil {
 		return nil, err
 	}
-	r, err := g.bucket.Object(g.objectName(p)).NewReader(ctx)
-	if err != nil {
-		return nil, g.mapErr("open", p, err, false)
+	r := &gcsReader{g: g, ctx: ctx, p: p, obj: g.object(p), crc: crc32.New(castagnoli), rt: newRetrier(g.retry)}
+	if err := r.open(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -118,7 +138,7 @@ func (g *GCS) Stat(ctx context.Context, p string) (ObjectInfo, error) {
 	if err := CheckPath(p); err != nil {
 		return ObjectInfo{}, err
 	}
-	attrs, err := g.bucket.Object(g.objectName(p)).Attrs(ctx)
+	attrs, err := g.attrs(ctx, g.object(p))
 	if err != nil {
 		return ObjectInfo{}, g.mapErr("stat", p, err, false)
 	}
@@ -139,55 +159,87 @@ func (g *GCS) Write(ctx context.Context, p string, r io.Reader, pre Precondition
 	if err := CheckPath(p); err != nil {
 		return ObjectInfo{}, err
 	}
-	obj := g.bucket.Object(g.objectName(p))
-	if c, ok := conditions(pre); ok {
-		obj = obj.If(c)
-	}
 	var head bytes.Buffer
 	_, err := io.CopyN(&head, r, smallObject)
 	switch {
 	case err == io.EOF:
 		b := head.Bytes()
-		return g.put(ctx, p, obj, b, crc32.Checksum(b, castagnoli), pre)
+		return g.put(ctx, p, b, crc32.Checksum(b, castagnoli), pre)
 	case err != nil:
 		return ObjectInfo{}, fmt.Errorf("write %s: %w", g.URI(p), err)
 	}
-	return g.stream(ctx, p, obj, io.MultiReader(&head, r), pre)
+	return g.stream(ctx, p, io.MultiReader(&head, r), pre)
 }
 
-// put uploads b, whose CRC32C the caller states, in one retryable request.
-func (g *GCS) put(ctx context.Context, p string, obj *storage.ObjectHandle, b []byte, crc uint32, pre Precondition) (ObjectInfo, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w := obj.NewWriter(wctx)
-	w.ContentType = contentType(p)
-	// One chunk holding the whole object: a single request the client can
-	// retry (ChunkSize 0 would disable retries), with a buffer no larger than b.
-	w.ChunkSize = max(len(b), 1)
-	w.CRC32C, w.SendCRC32C = crc, true
-	if _, err := w.Write(b); err != nil {
-		cancel()
-		_ = w.Close()
-		return ObjectInfo{}, g.mapErr("write", p, err, pre != Precondition{})
+// put uploads b, whose CRC32C the caller states, one request per attempt.
+//
+// Every attempt sends the same bytes, so even an unconditional write is safe to
+// retry: if an attempt landed unseen, the next one stores the same object again
+// (last writer wins either way). A guarded write whose attempt landed unseen
+// fails its retry's precondition; put then reads what is stored, and if it is
+// these bytes the write succeeded.
+func (g *GCS) put(ctx context.Context, p string, b []byte, crc uint32, pre Precondition) (ObjectInfo, error) {
+	var attrs *storage.ObjectAttrs
+	attempts := 0
+	err := g.retry.Call(ctx, true, func(actx context.Context, _ func()) error {
+		attempts++
+		obj := g.object(p)
+		if c, ok := conditions(pre); ok {
+			obj = obj.If(c)
+		}
+		// Cancelling the writer's context is the only way to abandon an
+		// upload: a failed write must not finalize a partial object.
+		wctx, cancel := context.WithCancel(actx)
+		defer cancel()
+		w := obj.NewWriter(wctx)
+		w.ContentType = contentType(p)
+		// ChunkSize 0: one multipart request per attempt, retried here.
+		w.ChunkSize = 0
+		w.CRC32C, w.SendCRC32C = crc, true
+		if _, err := w.Write(b); err != nil {
+			cancel()
+			_ = w.Close()
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		attrs = w.Attrs()
+		return nil
+	})
+	if err != nil && attempts > 1 && preconditionFailed(err) {
+		if info, serr := g.Stat(ctx, p); serr == nil && info.Size == int64(len(b)) && info.CRC32C == EncodeCRC32C(crc) {
+			return info, nil
+		}
 	}
-	if err := w.Close(); err != nil {
-		return ObjectInfo{}, g.mapErr("write", p, err, pre != Precondition{})
-	}
-	return g.verify(p, w.Attrs(), int64(len(b)), crc)
-}
-
-// stream uploads r in resumable chunks (the client's default 16 MiB).
-func (g *GCS) stream(ctx context.Context, p string, obj *storage.ObjectHandle, r io.Reader, pre Precondition) (ObjectInfo, error) {
-	// Cancelling the writer's context is the only way to abandon an upload: a
-	// failed read must not finalize a partial object.
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w := obj.NewWriter(wctx)
-	w.ContentType = contentType(p)
-	h := crc32.New(castagnoli)
-	n, err := io.Copy(w, io.TeeReader(r, h))
 	if err != nil {
-		cancel()
+		return ObjectInfo{}, g.mapErr("write", p, err, pre != Precondition{})
+	}
+	return g.verify(p, attrs, int64(len(b)), crc)
+}
+
+// stream uploads r in resumable chunks (the client's default 16 MiB). r cannot
+// be read twice, so the client library retries it, chunk by chunk: it resends a
+// chunk it still holds, which is safe even for an unconditional upload
+// (RetryAlways), with a deadline per chunk request and per chunk.
+func (g *GCS) stream(ctx context.Context, p string, r io.Reader, pre Precondition) (ObjectInfo, error) {
+	// The guard abandons an upload that makes no progress at all, whatever the
+	// library does; cancelling the writer's context is the only way to abandon
+	// an upload: a failed read must not finalize a partial object.
+	wctx, guard := newStallGuard(ctx, g.retry.total()+g.retry.Timeout)
+	defer guard.stop()
+	obj := g.bucket.Object(g.objectName(p)).Retryer(storage.WithPolicy(storage.RetryAlways), storage.WithMaxAttempts(g.retry.Attempts))
+	if c, ok := conditions(pre); ok {
+		obj = obj.If(c)
+	}
+	w := obj.NewWriter(wctx)
+	w.ContentType = contentType(p)
+	w.ChunkTransferTimeout = g.retry.Timeout
+	w.ChunkRetryDeadline = g.retry.total()
+	h := crc32.New(castagnoli)
+	n, err := io.Copy(kickWriter{w, guard.kick}, io.TeeReader(r, h))
+	if err != nil {
+		guard.stop()
 		_ = w.Close()
 		return ObjectInfo{}, g.mapErr("write", p, err, pre != Precondition{})
 	}
@@ -195,6 +247,18 @@ func (g *GCS) stream(ctx context.Context, p string, obj *storage.ObjectHandle, r
 		return ObjectInfo{}, g.mapErr("write", p, err, pre != Precondition{})
 	}
 	return g.verify(p, w.Attrs(), n, h.Sum32())
+}
+
+// kickWriter records progress after every write it passes on.
+type kickWriter struct {
+	w    io.Writer
+	kick func()
+}
+
+func (k kickWriter) Write(b []byte) (int, error) {
+	n, err := k.w.Write(b)
+	k.kick()
+	return n, err
 }
 
 // verify compares a stored object with the data that was written.
@@ -220,9 +284,9 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 	if err := CheckPath(dst); err != nil {
 		return ObjectInfo{}, err
 	}
-	to := g.bucket.Object(g.objectName(dst))
+	to := g.object(dst)
 	if c, ok := conditions(pre); ok {
-		attrs, err := to.Attrs(ctx)
+		attrs, err := g.attrs(ctx, to)
 		switch {
 		case err == nil && pre.DoesNotExist:
 			return ObjectInfo{}, fmt.Errorf("copy to %s: object exists: %w", g.URI(dst), ErrPrecondition)
@@ -235,7 +299,7 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 		}
 		to = to.If(c)
 	}
-	attrs, err := to.CopierFrom(g.bucket.Object(g.objectName(src))).Run(ctx)
+	attrs, err := g.copy(ctx, to, src, dst, pre)
 	if err != nil {
 		if isHTTP(err, http.StatusNotFound) || errors.Is(err, storage.ErrObjectNotExist) {
 			// The destination's precondition cannot cause a 404: the source is missing.
@@ -246,6 +310,39 @@ func (g *GCS) Copy(ctx context.Context, src, dst string, pre Precondition) (Obje
 	info := g.infoOf(dst, attrs)
 	info.CopiedBy = CopyServerSide
 	return info, nil
+}
+
+// attrs is one retried metadata call.
+func (g *GCS) attrs(ctx context.Context, obj *storage.ObjectHandle) (attrs *storage.ObjectAttrs, err error) {
+	err = g.retry.Call(ctx, true, func(ctx context.Context, _ func()) error {
+		attrs, err = obj.Attrs(ctx)
+		return err
+	})
+	return attrs, err
+}
+
+// copy rewrites src onto to, retried: a copy of the same source again stores
+// the same bytes, and a guarded copy that landed unseen (its retry failing the
+// precondition) is recognised by the destination now matching the source.
+func (g *GCS) copy(ctx context.Context, to *storage.ObjectHandle, src, dst string, pre Precondition) (*storage.ObjectAttrs, error) {
+	from := g.bucket.Object(g.objectName(src))
+	var attrs *storage.ObjectAttrs
+	attempts := 0
+	err := g.retry.Call(ctx, true, func(ctx context.Context, kick func()) (err error) {
+		attempts++
+		c := to.CopierFrom(from)
+		c.ProgressFunc = func(_, _ uint64) { kick() } // after every rewrite call
+		attrs, err = c.Run(ctx)
+		return err
+	})
+	if err != nil && attempts > 1 && pre != (Precondition{}) && preconditionFailed(err) {
+		s, serr := g.attrs(ctx, g.object(src))
+		d, derr := g.attrs(ctx, g.object(dst))
+		if serr == nil && derr == nil && s.Size == d.Size && s.CRC32C == d.CRC32C {
+			return d, nil
+		}
+	}
+	return attrs, err
 }
 
 // List implements Lake. prefix names a folder ("t/" and "t" alike); objects
@@ -269,20 +366,28 @@ func (g *GCS) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 		return nil, fmt.Errorf("list %s: %w", g.URI(dir), err)
 	}
 	var out []ObjectInfo
-	it := g.bucket.Objects(ctx, q)
-	for {
-		attrs, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
+	// A listing is retried whole; each page has the budget's Timeout.
+	err := g.retry.Call(ctx, true, func(ctx context.Context, kick func()) error {
+		out = out[:0]
+		it := g.bucket.Retryer(storage.WithPolicy(storage.RetryNever)).Objects(ctx, q)
+		for {
+			attrs, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			kick()
+			rel := strings.TrimPrefix(attrs.Name, root)
+			if CheckPath(rel) != nil {
+				continue
+			}
+			out = append(out, g.infoOf(rel, attrs))
 		}
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", g.URI(dir), err)
-		}
-		rel := strings.TrimPrefix(attrs.Name, root)
-		if CheckPath(rel) != nil {
-			continue
-		}
-		out = append(out, g.infoOf(rel, attrs))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", g.URI(dir), err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
@@ -293,8 +398,17 @@ func (g *GCS) Delete(ctx context.Context, p string) error {
 	if err := CheckPath(p); err != nil {
 		return err
 	}
-	err := g.bucket.Object(g.objectName(p)).Delete(ctx)
-	if err != nil && !errors.Is(err, storage.ErrObjectNotExist) {
+	// Retried: a delete that landed unseen answers 404 the second time, which
+	// is success; the lake deletes only objects no one recreates under the name
+	// (run folders, staging, leftovers).
+	err := g.retry.Call(ctx, true, func(ctx context.Context, _ func()) error {
+		err := g.object(p).Delete(ctx)
+		if errors.Is(err, storage.ErrObjectNotExist) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return g.mapErr("delete", p, err, false)
 	}
 	return nil
@@ -333,10 +447,110 @@ func (g *GCS) mapErr(op, p string, err error, conditional bool) error {
 	case errors.Is(err, storage.ErrBucketNotExist), isHTTP(err, http.StatusNotFound):
 		// Only a missing bucket makes a write or a listing 404.
 		return fmt.Errorf("%s %s: bucket %s not found: check --lake and that it exists: %w", op, uri, g.name, err)
-	case conditional && (isHTTP(err, http.StatusPreconditionFailed) || isHTTP(err, http.StatusNotModified) || isHTTP(err, http.StatusConflict)):
+	case conditional && preconditionFailed(err):
 		return fmt.Errorf("%s %s: %w: %w", op, uri, ErrPrecondition, err)
 	}
 	return fmt.Errorf("%s %s: %w", op, uri, err)
+}
+
+// preconditionFailed reports whether err is a failed precondition (412; 304
+// and 409 as some emulators and the XML API say it).
+func preconditionFailed(err error) bool {
+	return isHTTP(err, http.StatusPreconditionFailed) || isHTTP(err, http.StatusNotModified) || isHTTP(err, http.StatusConflict)
+}
+
+// gcsReader streams an object. When a response fails or stalls (no byte within
+// the budget's Timeout) it reopens the object where it stopped, pinned to the
+// generation it first opened, within the budget (counted afresh after every
+// byte). It checks the CRC32C itself: a resumed read is a range read, which the
+// client library does not check.
+type gcsReader struct {
+	g   *GCS
+	ctx context.Context
+	p   string
+	obj *storage.ObjectHandle
+	rt  *retrier
+	crc hash.Hash32
+
+	r      *storage.Reader // nil between a failure and the reopen
+	rctx   context.Context
+	guard  *stallGuard
+	opened bool
+	off    int64
+	size   int64
+	want   uint32
+	check  bool
+}
+
+func (r *gcsReader) open() error {
+	for {
+		rctx, guard := newStallGuard(r.ctx, r.g.retry.Timeout)
+		sr, err := r.obj.NewRangeReader(rctx, r.off, -1)
+		if err == nil {
+			if !r.opened {
+				r.opened = true
+				r.obj = r.obj.Generation(sr.Attrs.Generation)
+				r.size, r.want = sr.Attrs.Size, sr.Attrs.CRC32C
+				r.check = r.want != 0 && !sr.Attrs.Decompressed
+			}
+			r.r, r.rctx, r.guard = sr, rctx, guard
+			guard.kick()
+			return nil
+		}
+		stall := stalled(rctx)
+		guard.stop()
+		if err := r.rt.again(r.ctx, err, true, stall); err != nil {
+			return r.g.mapErr("open", r.p, err, false)
+		}
+	}
+}
+
+func (r *gcsReader) Read(b []byte) (int, error) {
+	for {
+		if r.r == nil {
+			if err := r.open(); err != nil {
+				return 0, err
+			}
+		}
+		n, err := r.r.Read(b)
+		if n > 0 {
+			r.guard.kick()
+			r.crc.Write(b[:n])
+			r.off += int64(n)
+			r.rt.progressed()
+		}
+		switch {
+		case err == nil:
+			return n, nil
+		case err == io.EOF:
+			if r.check && r.off == r.size && r.crc.Sum32() != r.want {
+				return n, fmt.Errorf("read %s: crc32c %s, the object says %s", r.g.URI(r.p), EncodeCRC32C(r.crc.Sum32()), EncodeCRC32C(r.want))
+			}
+			return n, io.EOF
+		}
+		stall := stalled(r.rctx)
+		r.release()
+		if aerr := r.rt.again(r.ctx, err, true, stall); aerr != nil {
+			return n, r.g.mapErr("read", r.p, aerr, false)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// release closes the current response.
+func (r *gcsReader) release() {
+	if r.r != nil {
+		r.guard.stop()
+		_ = r.r.Close()
+		r.r = nil
+	}
+}
+
+func (r *gcsReader) Close() error {
+	r.release()
+	return nil
 }
 
 // isHTTP reports whether err is a GCS API error with the HTTP status code.

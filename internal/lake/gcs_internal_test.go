@@ -24,15 +24,14 @@ func TestGCSUploadIsVerified(t *testing.T) {
 	defer g.Close()
 	data := []byte("the bytes we meant")
 	wrong := crc32.Checksum([]byte("other bytes"), castagnoli)
-	obj := g.bucket.Object(g.objectName("x.parquet"))
-	_, err = g.put(ctx, "x.parquet", obj, data, wrong, Precondition{})
+	_, err = g.put(ctx, "x.parquet", data, wrong, Precondition{})
 	if !isHTTP(err, http.StatusBadRequest) {
 		t.Fatalf("upload with a wrong CRC32C: %v, want the store's 400", err)
 	}
 	if _, err := g.Stat(ctx, "x.parquet"); !errors.Is(err, ErrNotExist) {
 		t.Errorf("refused upload left an object: %v", err)
 	}
-	info, err := g.put(ctx, "x.parquet", obj, data, crc32.Checksum(data, castagnoli), Precondition{})
+	info, err := g.put(ctx, "x.parquet", data, crc32.Checksum(data, castagnoli), Precondition{})
 	if err != nil || info.CRC32C != CRC32C(data) {
 		t.Errorf("upload with the right CRC32C: %+v %v", info, err)
 	}

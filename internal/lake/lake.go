@@ -93,8 +93,19 @@ type Localizer interface {
 
 // Open returns the lake at url: gs://bucket/prefix or a local directory.
 func Open(ctx context.Context, url string) (Lake, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// Options configure OpenWith.
+type Options struct {
+	// Retry is a remote lake's budget per call (zero fields: DefaultRetry's).
+	Retry Retry
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, o Options) (Lake, error) {
 	if strings.HasPrefix(url, "gs://") {
-		g, err := openGCSURL(ctx, url)
+		g, err := openGCSURL(ctx, url, o.Retry)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}

@@ -109,12 +109,14 @@ var schemaDocs = map[string]string{
 	"Deploy.retries":                 "Retries of a task (default 2); gates never retry.",
 	"Deploy.retry_delay":             "Wait before a retry, e.g. 5m (the default).",
 	"Deploy.pool":                    "Airflow pool of every task.",
-	"Deploy.tables":                  "Resources, retries and pool of the tasks of one table, dim, transform or mart, by name.",
+	"Deploy.execution_timeout":       "How long one try of a task may run before Airflow kills and retries it, e.g. 2h (the default); bronze gates get bronze_wait on top.",
+	"Deploy.tables":                  "Resources, retries, pool and execution_timeout of the tasks of one table, dim, transform or mart, by name.",
 	"Resources.cpu":                  "Kubernetes CPU quantity, request and limit: 500m, 2.",
 	"Resources.memory":               "Kubernetes memory quantity, request and limit: 512Mi, 2Gi.",
 	"TaskDeploy.resources":           "CPU and memory of the table's task pods.",
 	"TaskDeploy.retries":             "Retries of the table's tasks (gates never retry).",
 	"TaskDeploy.pool":                "Airflow pool of the table's tasks.",
+	"TaskDeploy.execution_timeout":   "execution_timeout of the table's tasks, e.g. 4h.",
 }
 
 // schemaExtra adds constraints by "Type.field" (for lists: to the items).

@@ -324,7 +324,11 @@ type Deploy struct {
 	RetryDelay string `yaml:"retry_delay"`
 	// Pool is the Airflow pool of every task (default: Airflow's default pool).
 	Pool string `yaml:"pool"`
-	// Tables overrides resources, retries and pool for the tasks of one table,
+	// ExecutionTimeout is how long one try of a task may run before Airflow
+	// kills it and retries it (a Go duration; default 2h); a bronze gate gets
+	// bronze_wait on top, since it may poll that long.
+	ExecutionTimeout string `yaml:"execution_timeout"`
+	// Tables overrides resources, retries, pool and execution_timeout for the tasks of one table,
 	// dim, transform or mart, by name.
 	Tables map[string]TaskDeploy `yaml:"tables"`
 }
@@ -341,6 +345,8 @@ type TaskDeploy struct {
 	Resources *Resources `yaml:"resources"`
 	Retries   *int       `yaml:"retries"`
 	Pool      string     `yaml:"pool"`
+	// ExecutionTimeout replaces deploy.execution_timeout for the table's tasks.
+	ExecutionTimeout string `yaml:"execution_timeout"`
 }
 
 // DefaultBronzePartitionKey is bronze's partition key when the spec names none.

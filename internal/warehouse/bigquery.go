@@ -17,6 +17,7 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
+	"github.com/shoplake/lakehouse/internal/lake"
 	"github.com/shoplake/lakehouse/internal/sqltext"
 )
 
@@ -37,6 +38,9 @@ type BigQuery struct {
 	client   *bigquery.Client
 	project  string
 	location string
+
+	retry      lake.Retry
+	jobTimeout time.Duration
 
 	mu       sync.Mutex
 	datasets map[string]bool // ensured in this session
@@ -61,7 +65,39 @@ func OpenBigQuery(ctx context.Context, c Config, extra ...option.ClientOption) (
 		return nil, fmt.Errorf("bigquery warehouse: %w", err)
 	}
 	client.Location = c.Location
-	return &BigQuery{client: client, project: c.Project, location: c.Location, datasets: map[string]bool{}, MaxAttempts: 10}, nil
+	jt := c.JobTimeout
+	if jt <= 0 {
+		jt = DefaultJobTimeout
+	}
+	return &BigQuery{client: client, project: c.Project, location: c.Location, retry: c.Retry, jobTimeout: jt,
+		datasets: map[string]bool{}, MaxAttempts: 10}, nil
+}
+
+// DefaultJobTimeout bounds the wait for one load or query job: far above a
+// daily partition's, so only a job that never finishes (or a status that never
+// comes) meets it.
+const DefaultJobTimeout = time.Hour
+
+// call is one API call within the budget (lake.Retry): each attempt gets the
+// budget's timeout, inside which the client library retries 5xx and rate limits
+// itself (without a bound but the context's), and attempts are counted. Every
+// call retried here is safe to send twice: reads, dry runs, creates (a second
+// one answers 409, which callers take as done) and job inserts (deterministic
+// ids: a second one answers 409, which run takes over).
+func (b *BigQuery) call(ctx context.Context, f func(ctx context.Context) error) error {
+	return b.retry.Call(ctx, true, func(ctx context.Context, _ func()) error { return f(ctx) })
+}
+
+// wait awaits a job for at most the job timeout; the client library polls and
+// retries the polls.
+func (b *BigQuery) wait(ctx context.Context, job *bigquery.Job) (*bigquery.JobStatus, error) {
+	wctx, cancel := context.WithTimeout(ctx, b.jobTimeout)
+	defer cancel()
+	st, err := job.Wait(wctx)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return nil, fmt.Errorf("not done after %s: %w", b.jobTimeout, err)
+	}
+	return st, err
 }
 
 // bigQueryBackend loads gs:// files itself, as jobs, in one project.
@@ -122,9 +158,11 @@ func (b *BigQuery) ensureDataset(ctx context.Context, name string) error {
 		return nil
 	}
 	ds := b.client.Dataset(name)
-	_, err := ds.Metadata(ctx)
+	err := b.call(ctx, func(ctx context.Context) error { _, err := ds.Metadata(ctx); return err })
 	if httpCode(err) == http.StatusNotFound {
-		err = ds.Create(ctx, &bigquery.DatasetMetadata{Location: b.location})
+		err = b.call(ctx, func(ctx context.Context) error {
+			return ds.Create(ctx, &bigquery.DatasetMetadata{Location: b.location})
+		})
 		if httpCode(err) == http.StatusConflict {
 			err = nil // created concurrently
 		}
@@ -156,7 +194,8 @@ func (b *BigQuery) ensure(ctx context.Context, t Table, schema bigquery.Schema) 
 		return err
 	}
 	tbl := b.client.Dataset(t.Dataset).Table(t.Name)
-	md, err := tbl.Metadata(ctx)
+	var md *bigquery.TableMetadata
+	err := b.call(ctx, func(ctx context.Context) (err error) { md, err = tbl.Metadata(ctx); return err })
 	if httpCode(err) == http.StatusNotFound {
 		part := false
 		for _, f := range schema {
@@ -174,7 +213,7 @@ func (b *BigQuery) ensure(ctx context.Context, t Table, schema bigquery.Schema) 
 		if len(t.ClusterBy) > 0 {
 			meta.Clustering = &bigquery.Clustering{Fields: t.ClusterBy}
 		}
-		err = tbl.Create(ctx, meta)
+		err = b.call(ctx, func(ctx context.Context) error { return tbl.Create(ctx, meta) })
 		if httpCode(err) == http.StatusConflict {
 			return nil // created concurrently
 		}
@@ -245,9 +284,10 @@ func (b *BigQuery) Load(ctx context.Context, r LoadRequest) (Result, error) {
 		g, ok := lc.Src.(*bigquery.GCSReference)
 		return ok && slices.Equal(g.URIs, uris)
 	}
-	job, id, reused, err := b.run(ctx, JobID("gold_load", t, r.Partition, r.RunID), func(id string) (*bigquery.Job, error) {
+	job, id, reused, err := b.run(ctx, JobID("gold_load", t, r.Partition, r.RunID), func(id string) (job *bigquery.Job, err error) {
 		loader.JobID = id
-		return loader.Run(ctx)
+		err = b.call(ctx, func(ctx context.Context) error { job, err = loader.Run(ctx); return err })
+		return job, err
 	}, same)
 	if err != nil {
 		return Result{JobID: id}, fmt.Errorf("load %s partition %s: %w", t, r.Partition, err)
@@ -279,7 +319,8 @@ func (b *BigQuery) Build(ctx context.Context, r BuildRequest) (Result, error) {
 	dry := b.client.Query(r.SQL)
 	dry.DryRun = true
 	dry.Location = b.location
-	dj, err := dry.Run(ctx)
+	var dj *bigquery.Job
+	err := b.call(ctx, func(ctx context.Context) (err error) { dj, err = dry.Run(ctx); return err })
 	if err != nil {
 		return Result{}, fmt.Errorf("build %s partition %s: dry run: %w", t, r.Partition, err)
 	}
@@ -323,14 +364,16 @@ func (b *BigQuery) Build(ctx context.Context, r BuildRequest) (Result, error) {
 		qc, ok := cfg.(*bigquery.QueryConfig)
 		return ok && qc.Q == r.SQL && qc.Dst != nil && qc.Dst.TableID == dst && qc.Dst.DatasetID == t.Dataset
 	}
-	job, id, reused, err := b.run(ctx, JobID("gold_build", t, r.Partition, r.RunID), func(id string) (*bigquery.Job, error) {
+	job, id, reused, err := b.run(ctx, JobID("gold_build", t, r.Partition, r.RunID), func(id string) (job *bigquery.Job, err error) {
 		q.JobID = id
-		return q.Run(ctx)
+		err = b.call(ctx, func(ctx context.Context) error { job, err = q.Run(ctx); return err })
+		return job, err
 	}, same)
 	if err != nil {
 		return Result{JobID: id}, fmt.Errorf("build %s partition %s: %w", t, r.Partition, err)
 	}
-	it, err := job.Read(ctx)
+	var it *bigquery.RowIterator
+	err = b.call(ctx, func(ctx context.Context) (err error) { it, err = job.Read(ctx); return err })
 	if err != nil {
 		return Result{JobID: id, Reused: reused}, fmt.Errorf("build %s partition %s: job %s: %w", t, r.Partition, id, err)
 	}
@@ -348,7 +391,7 @@ func (b *BigQuery) run(ctx context.Context, base string, submit func(id string) 
 		id := AttemptID(base, attempt)
 		job, err := submit(id)
 		if err == nil {
-			st, err := job.Wait(ctx)
+			st, err := b.wait(ctx, job)
 			if err != nil {
 				return nil, id, false, fmt.Errorf("job %s: %w", id, jobError(err))
 			}
@@ -361,7 +404,10 @@ func (b *BigQuery) run(ctx context.Context, base string, submit func(id string) 
 			return nil, id, false, fmt.Errorf("submit job %s: %w", id, err)
 		}
 		// The id exists: a retried task, or an earlier attempt of this one.
-		job, err = b.client.JobFromIDLocation(ctx, id, b.location)
+		err = b.call(ctx, func(ctx context.Context) (err error) {
+			job, err = b.client.JobFromIDLocation(ctx, id, b.location)
+			return err
+		})
 		if err != nil {
 			return nil, id, false, fmt.Errorf("get existing job %s: %w", id, err)
 		}
@@ -370,7 +416,7 @@ func (b *BigQuery) run(ctx context.Context, base string, submit func(id string) 
 		}
 		st := job.LastStatus()
 		if st == nil || !st.Done() {
-			if st, err = job.Wait(ctx); err != nil {
+			if st, err = b.wait(ctx, job); err != nil {
 				if jobFailed(err) {
 					continue
 				}
@@ -404,6 +450,9 @@ func jobError(err error) error {
 func (b *BigQuery) Query(ctx context.Context, q string) (*Rows, error) {
 	query := b.client.Query(q)
 	query.Location = b.location
+	// A read-only query: bounded like a job.
+	ctx, cancel := context.WithTimeout(ctx, b.jobTimeout)
+	defer cancel()
 	it, err := query.Read(ctx)
 	if err != nil {
 		return nil, err

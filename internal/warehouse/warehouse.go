@@ -151,6 +151,11 @@ type Config struct {
 	// Endpoint overrides the BigQuery API endpoint (an emulator or a test server);
 	// requests then go without authentication.
 	Endpoint string
+	// Retry is the budget of one BigQuery API call (--io-retries, --io-timeout;
+	// zero fields: lake.DefaultRetry's).
+	Retry lake.Retry
+	// JobTimeout bounds the wait for one BigQuery job (default DefaultJobTimeout).
+	JobTimeout time.Duration
 	// Duck sizes the DuckDB session.
 	Duck duck.Options
 	// Sandbox, when set, locks the DuckDB session down to these folders once it is

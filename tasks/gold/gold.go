@@ -30,7 +30,7 @@ const WarehouseFile = "warehouse.duckdb"
 func Open(ctx context.Context, env *tasks.Env) (warehouse.Warehouse, error) {
 	c := env.Warehouse
 	cfg := warehouse.Config{Kind: c.Kind, Path: c.Path, Project: c.Project, Location: c.Location,
-		Endpoint: c.Endpoint, Duck: env.Duck, Log: env.Log}
+		Endpoint: c.Endpoint, Duck: env.Duck, Log: env.Log, Retry: c.Retry}
 	b, err := warehouse.Lookup(c.Kind)
 	if err != nil {
 		return nil, fail.Usage(fmt.Errorf("--warehouse %q: use %s", c.Kind, warehouse.KindList()))

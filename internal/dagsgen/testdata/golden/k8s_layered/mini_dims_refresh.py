@@ -3,7 +3,7 @@
 # DAG mini_dims_refresh: refresh the dim snapshots that are older than their max_age, in
 # parallel.
 # Spec: testdata/full/pipeline.yaml
-# Spec sha256: 8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0
+# Spec sha256: ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621
 # Edit the spec, not this file, then regenerate:
 #   worker --specs testdata/full dags generate --out DIR
 #
@@ -33,7 +33,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup
 from kubernetes.client import models as k8s
 
 PIPELINE = "mini"
-SPEC_SHA256 = "8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0"
+SPEC_SHA256 = "ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"
@@ -111,6 +111,7 @@ with DAG(
     default_args={
         "retries": 3,
         "retry_delay": datetime.timedelta(minutes=10),
+        "execution_timeout": datetime.timedelta(hours=3),
         "pool": "lakehouse",
         "image": "registry.example.com/lake/worker:2.0.0",
         "cmds": ["worker"],

@@ -3,7 +3,7 @@
 # DAG mini_silver_to_gold: bronze gates -> silver -> enriched for one partition
 # (deploy.gold is false).
 # Spec: testdata/full/pipeline.yaml
-# Spec sha256: 8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0
+# Spec sha256: ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621
 # Edit the spec, not this file, then regenerate:
 #   worker --specs testdata/full dags generate --out DIR
 #
@@ -36,7 +36,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from kubernetes.client import models as k8s
 
 PIPELINE = "mini"
-SPEC_SHA256 = "8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0"
+SPEC_SHA256 = "ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"
@@ -114,6 +114,7 @@ with DAG(
     default_args={
         "retries": 3,
         "retry_delay": datetime.timedelta(minutes=10),
+        "execution_timeout": datetime.timedelta(hours=3),
         "pool": "lakehouse",
         "image": "registry.example.com/lake/worker:2.0.0",
         "cmds": ["worker"],
@@ -148,6 +149,7 @@ with DAG(
             ],
             container_resources=resources(cpu="2", memory="1Gi"),
             retries=0,
+            execution_timeout=datetime.timedelta(minutes=270),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini/bronze/customers")],
             post_execute=emit_partition,
@@ -164,6 +166,7 @@ with DAG(
             container_resources=resources(cpu="2", memory="3Gi"),
             retries=0,
             pool="big",
+            execution_timeout=datetime.timedelta(minutes=450),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini/bronze/orders")],
             post_execute=emit_partition,
@@ -219,6 +222,7 @@ with DAG(
             container_resources=resources(cpu="2", memory="3Gi"),
             retries=1,
             pool="big",
+            execution_timeout=datetime.timedelta(hours=6),
         )
 
         # silver.validate.orders: gate: conservation, PK/FK integrity, quarantine rate,
@@ -232,6 +236,7 @@ with DAG(
             container_resources=resources(cpu="2", memory="3Gi"),
             retries=0,
             pool="big",
+            execution_timeout=datetime.timedelta(hours=6),
         )
 
         # publish.silver.orders: commit the partition this run staged; emits
@@ -245,6 +250,7 @@ with DAG(
             container_resources=resources(cpu="2", memory="3Gi"),
             retries=1,
             pool="big",
+            execution_timeout=datetime.timedelta(hours=6),
             outlets=[Asset("lake://mini/silver/orders")],
             post_execute=emit_partition,
         )

@@ -3,7 +3,7 @@
 # DAG mini_silver_to_gold_local: bronze gates -> silver -> enriched -> gold for one
 # partition.
 # Spec: testdata/full/pipeline.yaml
-# Spec sha256: 8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0
+# Spec sha256: ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621
 # Edit the spec, not this file, then regenerate:
 #   worker --specs testdata/full --lake LAKE dags generate --flavor local --out DIR
 #
@@ -37,7 +37,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 PIPELINE = "mini"
-SPEC_SHA256 = "8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0"
+SPEC_SHA256 = "ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"
@@ -110,6 +110,7 @@ with DAG(
     user_defined_macros={"lake_partition": lake_partition},
     default_args={
         "retries": 0,
+        "execution_timeout": datetime.timedelta(hours=3),
         "skip_on_exit_code": None,
         "append_env": True,
         "env": {
@@ -134,6 +135,7 @@ with DAG(
             bash_command=(
                 '"$WORKER" bronze validate --table customers --partition "$PARTITION" --wait 90m'
             ),
+            execution_timeout=datetime.timedelta(minutes=270),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini_local/bronze/customers")],
             post_execute=emit_partition,
@@ -146,6 +148,7 @@ with DAG(
             bash_command=(
                 '"$WORKER" bronze validate --table orders --partition "$PARTITION" --wait 90m'
             ),
+            execution_timeout=datetime.timedelta(minutes=450),
             skip_on_exit_code=[4],
             outlets=[Asset("lake://mini_local/bronze/orders")],
             post_execute=emit_partition,
@@ -184,6 +187,7 @@ with DAG(
         silver__build__orders = BashOperator(
             task_id="silver__build__orders",
             bash_command='"$WORKER" silver build --table orders --partition "$PARTITION"',
+            execution_timeout=datetime.timedelta(hours=6),
         )
 
         # silver.validate.orders: gate: conservation, PK/FK integrity, quarantine rate,
@@ -191,6 +195,7 @@ with DAG(
         silver__validate__orders = BashOperator(
             task_id="silver__validate__orders",
             bash_command='"$WORKER" silver validate --table orders --partition "$PARTITION"',
+            execution_timeout=datetime.timedelta(hours=6),
         )
 
         # publish.silver.orders: commit the partition this run staged; emits
@@ -198,6 +203,7 @@ with DAG(
         publish__silver__orders = BashOperator(
             task_id="publish__silver__orders",
             bash_command='"$WORKER" publish --layer silver --table orders --partition "$PARTITION"',
+            execution_timeout=datetime.timedelta(hours=6),
             outlets=[Asset("lake://mini_local/silver/orders")],
             post_execute=emit_partition,
         )
@@ -243,6 +249,7 @@ with DAG(
         gold__load__silver__orders = BashOperator(
             task_id="gold__load__silver__orders",
             bash_command='"$WORKER" gold load --table silver.orders --partition "$PARTITION"',
+            execution_timeout=datetime.timedelta(hours=6),
         )
 
         # gold.build.fct_orders: build the mart's partition; emits

@@ -3,7 +3,7 @@
 # DAG mini_enriched_local: build, gate and publish the enriched transforms for one
 # partition.
 # Spec: testdata/full/pipeline.yaml
-# Spec sha256: 8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0
+# Spec sha256: ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621
 # Edit the spec, not this file, then regenerate:
 #   worker --specs testdata/full --lake LAKE dags generate --flavor local --out DIR
 #
@@ -34,7 +34,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Asset, Param, TaskGroup
 
 PIPELINE = "mini"
-SPEC_SHA256 = "8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0"
+SPEC_SHA256 = "ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"
@@ -107,6 +107,7 @@ with DAG(
     user_defined_macros={"lake_partition": lake_partition},
     default_args={
         "retries": 0,
+        "execution_timeout": datetime.timedelta(hours=3),
         "skip_on_exit_code": None,
         "append_env": True,
         "env": {

@@ -3,7 +3,7 @@
 # DAG mini_gold_local: load published partitions into the warehouse and build the gold
 # marts.
 # Spec: testdata/full/pipeline.yaml
-# Spec sha256: 8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0
+# Spec sha256: ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621
 # Edit the spec, not this file, then regenerate:
 #   worker --specs testdata/full --lake LAKE dags generate --flavor local --out DIR
 #
@@ -35,7 +35,7 @@ from airflow.sdk import DAG, Asset, Param, TaskGroup
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 PIPELINE = "mini"
-SPEC_SHA256 = "8767cdd03d496f8ca8b2e77e1e4a2028cf2a6e09ed46686538661a716e6098e0"
+SPEC_SHA256 = "ab87c37d658164beb1d00665edefa31e47cd395f37c9bf7c14d69e5841d4f621"
 
 # The run's partition, rendered into every task's command line.
 PARTITION = "{{ lake_partition(params, dag_run, triggering_asset_events) }}"
@@ -108,6 +108,7 @@ with DAG(
     user_defined_macros={"lake_partition": lake_partition},
     default_args={
         "retries": 0,
+        "execution_timeout": datetime.timedelta(hours=3),
         "skip_on_exit_code": None,
         "append_env": True,
         "env": {
@@ -135,6 +136,7 @@ with DAG(
         gold__load__silver__orders = BashOperator(
             task_id="gold__load__silver__orders",
             bash_command='"$WORKER" gold load --table silver.orders --partition "$PARTITION"',
+            execution_timeout=datetime.timedelta(hours=6),
         )
 
         # gold.build.fct_orders: build the mart's partition; emits
