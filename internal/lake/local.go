@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/shoplake/lakehouse/internal/fail"
 )
 
 // tmpPrefix marks files being written; List skips them.
@@ -313,7 +315,9 @@ func (l *Local) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 // ErrSymlink is a symbolic link inside a local lake. Everything in the lake is
 // untrusted (DESIGN section 5), and a link would let a manifest, a data file or a
 // partition folder stand for a file outside the lake, so every access refuses one.
-var ErrSymlink = errors.New("is a symbolic link, which a local lake refuses (it could stand for a file outside the lake)")
+// It is classified as bad data (exit 3) wherever it surfaces: the lake's content is
+// wrong, and retrying will not help.
+var ErrSymlink = fail.Data(errors.New("is a symbolic link, which a local lake refuses (it could stand for a file outside the lake)"))
 
 // noSymlinks checks that no folder or file on the way from the root to p is a
 // symbolic link (the root itself may be one: it is the operator's --lake).
