@@ -284,6 +284,11 @@ func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error
 				if i := bytes.IndexByte(body, '\r'); i >= 0 {
 					sc.problem(ln, loneCR, charColumn(line, i))
 				}
+				if d.quote != 0 && bytes.Count(body, []byte{d.quote})%2 == 1 {
+					// DuckDB reads quotes in skipped lines too: an open quote would
+					// carry its skip into the lines after (found by FuzzImportCSV).
+					sc.problem(ln, "an unbalanced quote %q among the %d skip_rows lines: DuckDB would skip past this line; remove it, or set skip_rows to skip the lines it spans", printable(d.quote), d.skip)
+				}
 				if len(body) == 0 {
 					// DuckDB's skip does not count blank lines the way the spec reads
 					// skip_rows (found by FuzzImportCSV): refuse rather than guess.
@@ -298,8 +303,11 @@ func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error
 				}
 				sc.line(ln, line)
 			}
-			if ln <= d.skip || !sc.inRecord {
-				sc.lineEnd(ln, line) // a record's end (or a skipped line's), not a quoted field's
+			if ln <= d.skip || !sc.inRecord || ln == 1 {
+				// A record's end (or a skipped line's), not a quoted field's; but
+				// DuckDB takes the file's line end from its first line break,
+				// quoted or not (found by FuzzImportCSV), so line 1 counts anyway.
+				sc.lineEnd(ln, line)
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
@@ -386,6 +394,17 @@ func (sc *csvScan) line(ln int, line []byte) {
 	if i := bytes.IndexByte(line, 0); i >= 0 {
 		sc.problem(ln, "NUL byte at column %d: the file is binary, or UTF-16 read as utf-8 (set csv.encoding)", charColumn(line, i))
 	}
+	if sc.d.encoding == "latin-1" {
+		// DuckDB's latin-1 is ISO-8859-1 without the C1 controls 0x80-0x9F, which
+		// it refuses for the whole file (found by FuzzImportCSV); they are what
+		// windows-1252 uses for quotes and dashes.
+		for i, b := range line {
+			if b >= 0x80 && b <= 0x9F {
+				sc.problem(ln, "byte 0x%02X at column %d is not a latin-1 character (a windows-1252 file?): DuckDB refuses it; convert the file to UTF-8", b, i+1)
+				break
+			}
+		}
+	}
 	if sc.d.encoding == "utf-8" && !utf8.Valid(line) {
 		i := 0
 		for i < len(line) {
@@ -401,6 +420,9 @@ func (sc *csvScan) line(ln int, line []byte) {
 		body := bytes.TrimRight(line, "\r\n")
 		if i := bytes.IndexByte(body, '\r'); i >= 0 {
 			sc.problem(ln, loneCR, charColumn(line, i))
+		} else if bytes.HasSuffix(line, []byte("\r")) {
+			// The last line, ended by a CR alone (found by FuzzImportCSV).
+			sc.problem(ln, loneCR, charColumn(line, len(line)-1))
 		}
 		if len(body) > 0 {
 			sc.record(ln, bytes.Count(body, []byte{sc.d.delim})+1)
@@ -425,7 +447,7 @@ func (sc *csvScan) line(ln int, line []byte) {
 			case sc.st == fieldStart && b == d.quote && d.quote != 0:
 				sc.st, sc.quoteLine, sc.content = quoted, ln, true
 				sc.cur = sc.cur[:0]
-			case b == '\r' && i+1 < len(line) && line[i+1] != '\n':
+			case b == '\r' && (i+1 == len(line) || line[i+1] != '\n'):
 				sc.problem(ln, loneCR, charColumn(line, i))
 			case sc.st == fieldStart && (b == ' ' || b == '\t' || b == '\r'):
 				if b != '\r' {
@@ -464,7 +486,7 @@ func (sc *csvScan) line(ln int, line []byte) {
 				sc.endField()
 			case b == '\n':
 				sc.endRecord()
-			case b == '\r' && i+1 < len(line) && line[i+1] != '\n':
+			case b == '\r' && (i+1 == len(line) || line[i+1] != '\n'):
 				sc.problem(ln, loneCR, charColumn(line, i))
 			case b == ' ' || b == '\t' || b == '\r':
 			default:
@@ -599,8 +621,12 @@ func (sc *csvScan) end(ln int) {
 	case sc.inRecord:
 		sc.endRecord()
 	}
-	if sc.want == 1 && sc.firstBlank > 0 {
+	switch {
+	case sc.want == 1 && sc.firstBlank > 0:
 		sc.problem(sc.firstBlank, "blank line in a one-column file: DuckDB would read it as a row of NULL; remove it")
+	case sc.want == 0 && !sc.d.header && sc.firstBlank > 0:
+		// Nothing but blank lines (found by FuzzImportCSV).
+		sc.problem(sc.firstBlank, "blank lines only: DuckDB would read a row of NULL; an empty extract is an empty file")
 	}
 	if sc.want == 0 && sc.d.header {
 		if sc.d.skip == 0 {
