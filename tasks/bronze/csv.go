@@ -277,6 +277,7 @@ func scanReader(r io.Reader, name string, d dialect, ncols int) (*csvScan, error
 			if ln == 1 {
 				line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
 			}
+			sc.latin1Check(ln, line)
 			if ln <= d.skip {
 				// A skipped line is not parsed, but DuckDB still splits lines at a
 				// lone CR: it would skip less than the spec says.
@@ -394,17 +395,6 @@ func (sc *csvScan) line(ln int, line []byte) {
 	if i := bytes.IndexByte(line, 0); i >= 0 {
 		sc.problem(ln, "NUL byte at column %d: the file is binary, or UTF-16 read as utf-8 (set csv.encoding)", charColumn(line, i))
 	}
-	if sc.d.encoding == "latin-1" {
-		// DuckDB's latin-1 is ISO-8859-1 without the C1 controls 0x80-0x9F, which
-		// it refuses for the whole file (found by FuzzImportCSV); they are what
-		// windows-1252 uses for quotes and dashes.
-		for i, b := range line {
-			if b >= 0x80 && b <= 0x9F {
-				sc.problem(ln, "byte 0x%02X at column %d is not a latin-1 character (a windows-1252 file?): DuckDB refuses it; convert the file to UTF-8", b, i+1)
-				break
-			}
-		}
-	}
 	if sc.d.encoding == "utf-8" && !utf8.Valid(line) {
 		i := 0
 		for i < len(line) {
@@ -500,6 +490,21 @@ func (sc *csvScan) line(ln int, line []byte) {
 // loneCR is the problem of a CR outside quotes that does not end its line:
 // DuckDB may take it for a line end (and split the record) or read nothing.
 const loneCR = "a CR not followed by LF outside quotes (column %d): DuckDB may end the record there; remove it, or quote the field that holds it"
+
+// latin1Check refuses the C1 controls 0x80-0x9F in a latin-1 file, skipped lines
+// included: DuckDB's latin-1 is ISO-8859-1 without them and refuses the whole file
+// (found by FuzzImportCSV); they are what windows-1252 uses for quotes and dashes.
+func (sc *csvScan) latin1Check(ln int, line []byte) {
+	if sc.d.encoding != "latin-1" {
+		return
+	}
+	for i, b := range line {
+		if b >= 0x80 && b <= 0x9F {
+			sc.problem(ln, "byte 0x%02X at column %d is not a latin-1 character (a windows-1252 file?): DuckDB refuses it; convert the file to UTF-8", b, i+1)
+			return
+		}
+	}
+}
 
 // printable shows a byte of a message: the character, or its hex code.
 func printable(b byte) string {
