@@ -113,3 +113,28 @@ func TestScratchSandbox(t *testing.T) {
 		t.Error("the sandboxed session wrote outside its folders")
 	}
 }
+
+// TestScratchSettableKeepsTheFileBarrier: a session whose settings stay changeable
+// (silver build) still cannot read outside its folders or widen them again.
+func TestScratchSettableKeepsTheFileBarrier(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t, false)
+	sc, err := env.OpenScratchSettable(ctx, "settable-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if err := sc.Session.Exec(ctx, "SET preserve_insertion_order = false", "SET preserve_insertion_order = true"); err != nil {
+		t.Errorf("a settable session refused its own setting: %v", err)
+	}
+	for _, q := range []string{
+		"SELECT * FROM read_text('/etc/passwd')",
+		"SET enable_external_access = true",
+		"SET allowed_directories = ['/']",
+		"SET allowed_paths = ['/etc/passwd']",
+	} {
+		if err := sc.Session.Exec(ctx, q); err == nil {
+			t.Errorf("%s ran, want refused", q)
+		}
+	}
+}
