@@ -473,8 +473,8 @@ func CheckSelect(ctx context.Context, s *duck.Session, q string) error {
 func SQLError(err error) error {
 	var de *duckdb.Error
 	if errors.As(err, &de) {
-		if de.Type == duckdb.ErrorTypePermission {
-			return fail.Usage(fmt.Errorf("%w\n(the worker's sandbox lets spec SQL read only the data its task binds: DESIGN section 5, trust model)", err))
+		if duck.IsSandboxRefusal(err) {
+			return fail.Usage(duck.ExplainSandboxRefusal(err))
 		}
 		switch de.Type {
 		case duckdb.ErrorTypeParser, duckdb.ErrorTypeSyntax, duckdb.ErrorTypeBinder, duckdb.ErrorTypeCatalog,

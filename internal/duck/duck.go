@@ -136,6 +136,12 @@ func IsSandboxRefusal(err error) bool {
 	return errors.As(err, &de) && de.Type == duckdb.ErrorTypePermission
 }
 
+// ExplainSandboxRefusal adds to err, a refusal IsSandboxRefusal recognises,
+// why the statement was refused, for the one line a spec author reads.
+func ExplainSandboxRefusal(err error) error {
+	return fmt.Errorf("%w\n(the worker's sandbox lets spec SQL read only the data its task binds: DESIGN section 5, trust model)", err)
+}
+
 func quoteAll(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, v := range ss {

@@ -138,7 +138,7 @@ func build(ctx context.Context, env *tasks.Env, t *spec.SilverTable, b *spec.Bro
 		err = fmt.Errorf("silver %s partition %s: read bronze: %w", t.Name, d, err)
 		if duck.IsSandboxRefusal(err) {
 			// An expr or check reached for a file: the spec is wrong, not the data.
-			return fail.Usage(fmt.Errorf("%w\n(the worker's sandbox lets spec SQL read only the data its task binds: DESIGN section 5, trust model)", err))
+			return fail.Usage(duck.ExplainSandboxRefusal(err))
 		}
 		if duck.IsInfrastructure(err) {
 			return err
